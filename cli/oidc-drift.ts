@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+/**
+ * oidc-drift: report settings changed outside Pulumi, for GitOps pipelines and scheduled runs.
+ * Exit codes: 0 no drift, 2 drift (of the kinds chosen with --fail-on), 1 error.
+ */
+import { Command, Option } from "commander";
+import { countedDrifts, detectDrift, DRIFT_KINDS, DriftError, DriftKind, formatHuman, formatMarkdown } from "./drift";
+
+interface CliOptions {
+    cwd: string;
+    stack: string;
+    json?: boolean;
+    markdown?: boolean;
+    failOn: string;
+    quiet?: boolean;
+}
+
+function parseFailOn(value: string): DriftKind[] {
+    const kinds = value.split(",").map((k) => k.trim()).filter(Boolean);
+    const unknown = kinds.filter((k) => !(DRIFT_KINDS as readonly string[]).includes(k));
+    if (unknown.length > 0 || kinds.length === 0) {
+        throw new DriftError(`--fail-on: unknown kind(s) "${unknown.join(",") || value}"; use a comma list of ${DRIFT_KINDS.join(", ")}`);
+    }
+    return kinds as DriftKind[];
+}
+
+async function main(argv: string[]): Promise<number> {
+    const program = new Command()
+        .name("oidc-drift")
+        .description("Report OIDC settings (and any other resources) of a Pulumi stack that changed outside Pulumi.")
+        .option("-C, --cwd <dir>", "directory of the Pulumi project", process.cwd())
+        .requiredOption("-s, --stack <name>", "stack name (env PULUMI_STACK)", process.env.PULUMI_STACK)
+        .option("--json", "print the report as JSON")
+        .option("--markdown", "print the report as Markdown (e.g. for a pull-request comment)")
+        .addOption(new Option("--fail-on <kinds>", `drift kinds that make the exit code 2 (${DRIFT_KINDS.join(",")})`).default(DRIFT_KINDS.join(",")))
+        .option("-q, --quiet", "no progress output on stderr")
+        .addHelpText("after", "\nExit codes: 0 no drift, 2 drift, 1 error.")
+        .exitOverride();
+    try {
+        program.parse(argv);
+    } catch (err) {
+        // commander already printed the usage error (or the help text, exit code 0).
+        return (err as { exitCode?: number }).exitCode === 0 ? 0 : 1;
+    }
+    const opts = program.opts<CliOptions>();
+    try {
+        const failOn = parseFailOn(opts.failOn);
+        const progress = opts.quiet ? undefined : (m: string) => process.stderr.write(`  ${m}\n`);
+        if (!opts.quiet) process.stderr.write(`Checking stack "${opts.stack}" in ${opts.cwd} for drift (refresh, preview only)...\n`);
+        const report = await detectDrift({ workDir: opts.cwd, stackName: opts.stack, onProgress: progress });
+        if (opts.json) process.stdout.write(JSON.stringify(report, null, 2) + "\n");
+        else if (opts.markdown) process.stdout.write(formatMarkdown(report) + "\n");
+        else process.stdout.write(formatHuman(report) + "\n");
+        return countedDrifts(report, failOn).length > 0 ? 2 : 0;
+    } catch (err) {
+        const message = err instanceof DriftError ? err.message : `unexpected error: ${err instanceof Error ? err.message : String(err)}`;
+        process.stderr.write(`oidc-drift: ${message}\n`);
+        return 1;
+    }
+}
+
+main(process.argv).then((code) => process.exit(code));
