@@ -1,0 +1,381 @@
+/**
+ * The HTTP client every API call goes through (undici).
+ *
+ * - One keep-alive `Agent` per origin, shared by every resource of the process.
+ * - Connect, headers and body timeouts; each attempt's timeouts are also capped by what is left of the budget.
+ * - Retries with exponential backoff and full jitter on 429/502/503/504 and on network errors, honouring
+ *   `Retry-After`, bounded by a number of attempts and by a total time budget.
+ * - Non-idempotent requests (POST that creates) are never blindly retried: after a failure that may have happened
+ *   after the server applied the change (connection reset, timeout waiting for the answer, 5xx), the caller's
+ *   `reconcile` function reads the object back and decides; only if nothing was applied is the request sent again.
+ * - Errors name the method, path, status, the API's message and request id, with a hint for 401/403/404;
+ *   every text from the server is redacted of the credentials and secrets the caller declared.
+ */
+import { Agent, Dispatcher, request as undiciRequest } from "undici";
+import { redact } from "../engine/secrets";
+import { ApiError, NetworkError, ServiceName } from "./errors";
+
+export type HttpMethod = "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
+
+export interface RetryPolicy {
+    /** Attempts in total, the first one included. */
+    maxAttempts: number;
+    baseDelayMs: number;
+    maxDelayMs: number;
+    /** Total time for one logical request, retries and waits included. */
+    budgetMs: number;
+}
+
+export interface Timeouts {
+    connectMs: number;
+    /** Time to wait for the response headers of one attempt. */
+    headersMs: number;
+    /** Time allowed between body chunks of one attempt. */
+    bodyMs: number;
+}
+
+export interface HttpResponse {
+    status: number;
+    body: unknown;
+    headers: Record<string, string | string[] | undefined>;
+}
+
+export interface HttpRequest {
+    method: HttpMethod;
+    /** Path below the client's base URL, e.g. "/api/v1/sso/oidc/config". */
+    path: string;
+    query?: Record<string, string | undefined>;
+    body?: unknown;
+    /** Defaults to true for everything but POST. */
+    idempotent?: boolean;
+    /**
+     * For non-idempotent requests: called after a failure that may have been applied by the server.
+     * Returns the result to use when it was applied (the request then counts as a success), or undefined when it
+     * was not (the request is then sent again, within the budget).
+     */
+    reconcile?: () => Promise<{ body: unknown } | undefined>;
+    /** Extra values to redact from error texts for this request (e.g. the secret being written). */
+    secrets?: Array<string | undefined>;
+    /** Sent without the Authorization header (e.g. the login exchange, discovery documents). */
+    anonymous?: boolean;
+}
+
+export interface HttpClientOptions {
+    /** Base URL (scheme, host, optional path prefix), without trailing slash. */
+    baseUrl: string;
+    service: ServiceName;
+    /** Produces the Authorization header value. */
+    authorization?: () => Promise<string | undefined>;
+    /** Called once after a 401: returns true if fresh credentials were obtained and the request should be retried. */
+    onUnauthorized?: () => Promise<boolean>;
+    /** Credentials and secrets that must never appear in an error text. */
+    secrets?: () => Array<string | undefined>;
+    /** How to fix an error status, shown after the API's message. */
+    hint?: (status: number, req: HttpRequest, apiMessage: string | undefined) => string | undefined;
+    retry?: Partial<RetryPolicy>;
+    timeouts?: Partial<Timeouts>;
+}
+
+function envNumber(name: string): number | undefined {
+    const raw = process.env[name];
+    if (raw === undefined || raw.trim() === "") return undefined;
+    const n = Number(raw);
+    return Number.isFinite(n) && n >= 0 ? n : undefined;
+}
+
+/**
+ * Defaults, overridable with environment variables of the provider process:
+ * PULUMI_OIDC_HTTP_TIMEOUT_MS (headers and body timeout of one attempt, default 30000),
+ * PULUMI_OIDC_HTTP_CONNECT_TIMEOUT_MS (default 10000), PULUMI_OIDC_HTTP_RETRY_BUDGET_MS (default 60000),
+ * PULUMI_OIDC_HTTP_MAX_ATTEMPTS (default 6), PULUMI_OIDC_HTTP_BASE_DELAY_MS (default 200).
+ */
+export function defaultRetryPolicy(): RetryPolicy {
+    return {
+        maxAttempts: envNumber("PULUMI_OIDC_HTTP_MAX_ATTEMPTS") ?? 6,
+        baseDelayMs: envNumber("PULUMI_OIDC_HTTP_BASE_DELAY_MS") ?? 200,
+        maxDelayMs: 10_000,
+        budgetMs: envNumber("PULUMI_OIDC_HTTP_RETRY_BUDGET_MS") ?? 60_000,
+    };
+}
+
+export function defaultTimeouts(): Timeouts {
+    const t = envNumber("PULUMI_OIDC_HTTP_TIMEOUT_MS") ?? 30_000;
+    return { connectMs: envNumber("PULUMI_OIDC_HTTP_CONNECT_TIMEOUT_MS") ?? 10_000, headersMs: t, bodyMs: t };
+}
+
+const agents = new Map<string, Agent>();
+
+/** The shared keep-alive agent of an origin. */
+export function agentFor(origin: string, connectMs: number): Agent {
+    const key = `${origin}#${connectMs}`;
+    let agent = agents.get(key);
+    if (!agent) {
+        agent = new Agent({ connect: { timeout: connectMs }, keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, connections: 32 });
+        agents.set(key, agent);
+    }
+    return agent;
+}
+
+/** Closes every pooled connection (tests; the provider process simply exits). */
+export async function closeAllAgents(): Promise<void> {
+    const all = [...agents.values()];
+    agents.clear();
+    await Promise.all(all.map((a) => a.close().catch(() => undefined)));
+}
+
+/** Network failures where the request certainly did not reach the server: safe to resend even a POST. */
+const NOT_SENT_CODES = new Set(["ECONNREFUSED", "UND_ERR_CONNECT_TIMEOUT", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
+/** Network failures after which the server may or may not have applied the request. */
+const AMBIGUOUS_CODES = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "UND_ERR_CLOSED", "ETIMEDOUT"]);
+const RETRY_STATUSES = new Set([429, 502, 503, 504]);
+
+function errorCode(err: unknown): string {
+    const e = err as { code?: unknown; cause?: { code?: unknown } };
+    if (typeof e?.code === "string") return e.code;
+    if (typeof e?.cause?.code === "string") return e.cause.code;
+    return "UNKNOWN";
+}
+
+function describeNetworkError(code: string): string {
+    switch (code) {
+        case "ECONNREFUSED":
+            return "connection refused";
+        case "UND_ERR_CONNECT_TIMEOUT":
+            return "timed out while connecting";
+        case "UND_ERR_HEADERS_TIMEOUT":
+            return "timed out waiting for the response";
+        case "UND_ERR_BODY_TIMEOUT":
+            return "timed out reading the response body";
+        case "ENOTFOUND":
+        case "EAI_AGAIN":
+            return "the host name could not be resolved";
+        case "ECONNRESET":
+        case "UND_ERR_SOCKET":
+        case "EPIPE":
+            return "the connection was closed before a response arrived";
+        default:
+            return "the request failed";
+    }
+}
+
+/** Seconds or HTTP-date → milliseconds from now. */
+export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | undefined {
+    const v = Array.isArray(value) ? value[0] : value;
+    if (v === undefined || v.trim() === "") return undefined;
+    if (/^\d+(\.\d+)?$/.test(v.trim())) return Math.round(Number(v.trim()) * 1000);
+    const date = Date.parse(v);
+    return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** Exponential backoff with full jitter: a random delay in [0, min(max, base * 2^retry)]. */
+export function backoffDelay(retry: number, policy: Pick<RetryPolicy, "baseDelayMs" | "maxDelayMs">, random = Math.random): number {
+    const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** retry);
+    return Math.round(random() * cap);
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function debug(message: string): void {
+    if (process.env.PULUMI_OIDC_DEBUG) process.stderr.write(`[pulumi-oidc-settings] ${message}\n`);
+}
+
+/** What the API said in an error body: Infisical `{reqId, statusCode, message, error}`, Unleash `{id, name, message}`. */
+export function apiErrorFields(body: unknown): { message?: string; reqId?: string; errorName?: string } {
+    if (typeof body === "string") return { message: body.trim().slice(0, 300) || undefined };
+    if (typeof body !== "object" || body === null) return {};
+    const b = body as Record<string, unknown>;
+    let message: string | undefined;
+    if (typeof b.message === "string") message = b.message;
+    else if (b.message !== undefined) message = JSON.stringify(b.message).slice(0, 500);
+    if (Array.isArray(b.details) && b.details.length > 0) {
+        const details = b.details
+            .map((d) => (typeof d === "object" && d !== null && typeof (d as { message?: unknown }).message === "string" ? (d as { message: string }).message : undefined))
+            .filter((d): d is string => !!d && d !== message);
+        if (details.length > 0) message = [message, ...details].filter(Boolean).join("; ");
+    }
+    const reqId = typeof b.reqId === "string" ? b.reqId : typeof b.id === "string" ? b.id : undefined;
+    const errorName = typeof b.error === "string" ? b.error : typeof b.name === "string" ? b.name : undefined;
+    return { message, reqId, errorName };
+}
+
+export class HttpClient {
+    readonly baseUrl: string;
+    readonly origin: string;
+    readonly service: ServiceName;
+    private readonly basePath: string;
+    private readonly opts: HttpClientOptions;
+    private readonly retry: RetryPolicy;
+    private readonly timeouts: Timeouts;
+
+    constructor(opts: HttpClientOptions) {
+        const parsed = new URL(opts.baseUrl);
+        this.baseUrl = opts.baseUrl.replace(/\/+$/, "");
+        this.origin = parsed.origin;
+        this.basePath = parsed.pathname.replace(/\/+$/, "");
+        this.service = opts.service;
+        this.opts = opts;
+        this.retry = { ...defaultRetryPolicy(), ...opts.retry };
+        this.timeouts = { ...defaultTimeouts(), ...opts.timeouts };
+    }
+
+    private secretValues(req: HttpRequest): Array<string | undefined> {
+        return [...(this.opts.secrets?.() ?? []), ...(req.secrets ?? [])];
+    }
+
+    private displayPath(req: HttpRequest): string {
+        const qs = new URLSearchParams();
+        for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) qs.set(k, v);
+        const q = qs.toString();
+        return `${this.basePath}${req.path}${q ? `?${q}` : ""}`;
+    }
+
+    /** Sends the request with retries; resolves with a 2xx response or rejects with ApiError/NetworkError. */
+    async request(req: HttpRequest): Promise<HttpResponse> {
+        const idempotent = req.idempotent ?? req.method !== "POST";
+        const started = Date.now();
+        const path = this.displayPath(req);
+        let attempt = 0;
+        let retriedUnauthorized = false;
+
+        for (;;) {
+            attempt++;
+            const remaining = this.retry.budgetMs - (Date.now() - started);
+            let outcome: { kind: "response"; res: HttpResponse } | { kind: "network"; code: string; sent: boolean };
+            try {
+                const res = await this.send(req, path, Math.max(1, Math.min(this.timeouts.headersMs, remaining)));
+                outcome = { kind: "response", res };
+            } catch (err) {
+                const code = errorCode(err);
+                outcome = { kind: "network", code, sent: !NOT_SENT_CODES.has(code) };
+                debug(`${req.method} ${path} attempt ${attempt}: ${code}`);
+            }
+
+            if (outcome.kind === "response") {
+                const { res } = outcome;
+                debug(`${req.method} ${path} attempt ${attempt}: ${res.status}`);
+                if (res.status >= 200 && res.status < 300) return res;
+
+                if (res.status === 401 && !retriedUnauthorized && this.opts.onUnauthorized && !req.anonymous) {
+                    retriedUnauthorized = true;
+                    if (await this.opts.onUnauthorized()) {
+                        attempt--;
+                        continue;
+                    }
+                }
+
+                const retryable = RETRY_STATUSES.has(res.status);
+                // A 429 is refused before any work; any other 5xx may come after the change was applied.
+                if (!idempotent && res.status >= 500 && req.reconcile) {
+                    const applied = await req.reconcile();
+                    if (applied) return { status: 200, body: applied.body, headers: {} };
+                }
+                if (retryable) {
+                    const wait = this.nextDelay(attempt, started, parseRetryAfter(res.headers["retry-after"]));
+                    if (wait !== undefined) {
+                        await sleep(wait);
+                        continue;
+                    }
+                }
+                throw this.apiError(req, path, res, attempt);
+            }
+
+            // Network failure.
+            const ambiguous = outcome.sent && (AMBIGUOUS_CODES.has(outcome.code) || outcome.code === "UNKNOWN");
+            if (!idempotent && ambiguous) {
+                if (req.reconcile) {
+                    const applied = await req.reconcile();
+                    if (applied) return { status: 200, body: applied.body, headers: {} };
+                } else {
+                    throw new NetworkError({
+                        service: this.service,
+                        method: req.method,
+                        path,
+                        code: outcome.code,
+                        reason: `${describeNetworkError(outcome.code)}; not retried because the request may have been applied`,
+                        attempts: attempt,
+                        origin: this.origin,
+                    });
+                }
+            }
+            const wait = this.nextDelay(attempt, started, undefined);
+            if (wait !== undefined) {
+                await sleep(wait);
+                continue;
+            }
+            throw new NetworkError({
+                service: this.service,
+                method: req.method,
+                path,
+                code: outcome.code,
+                reason: describeNetworkError(outcome.code),
+                attempts: attempt,
+                origin: this.origin,
+            });
+        }
+    }
+
+    /** The wait before the next attempt, or undefined when the attempts or the time budget are used up. */
+    private nextDelay(attempt: number, started: number, retryAfterMs: number | undefined): number | undefined {
+        if (attempt >= this.retry.maxAttempts) return undefined;
+        const delay = Math.max(backoffDelay(attempt - 1, this.retry), retryAfterMs ?? 0);
+        const elapsed = Date.now() - started;
+        // Leave room for the next attempt itself to get an answer.
+        if (elapsed + delay >= this.retry.budgetMs) return undefined;
+        return delay;
+    }
+
+    private async send(req: HttpRequest, path: string, headersTimeout: number): Promise<HttpResponse> {
+        const headers: Record<string, string> = { accept: "application/json" };
+        if (!req.anonymous && this.opts.authorization) {
+            const authorization = await this.opts.authorization();
+            if (authorization) headers.authorization = authorization;
+        }
+        let body: string | undefined;
+        if (req.body !== undefined) {
+            body = JSON.stringify(req.body);
+            headers["content-type"] = "application/json";
+        }
+        const res: Dispatcher.ResponseData = await undiciRequest(`${this.origin}${path}`, {
+            method: req.method,
+            headers,
+            body,
+            dispatcher: agentFor(this.origin, this.timeouts.connectMs),
+            headersTimeout,
+            bodyTimeout: this.timeouts.bodyMs,
+        });
+        const text = await res.body.text();
+        let parsed: unknown = text;
+        const contentType = String(res.headers["content-type"] ?? "");
+        if (text !== "" && (contentType.includes("json") || /^\s*[[{]/.test(text))) {
+            try {
+                parsed = JSON.parse(text);
+            } catch {
+                parsed = text;
+            }
+        } else if (text === "") {
+            parsed = undefined;
+        }
+        return { status: res.statusCode, body: parsed, headers: res.headers };
+    }
+
+    private apiError(req: HttpRequest, path: string, res: HttpResponse, attempts: number): ApiError {
+        const fields = apiErrorFields(res.body);
+        const secrets = this.secretValues(req);
+        const apiMessage = fields.message !== undefined ? redact(fields.message, secrets) : undefined;
+        let hint = this.opts.hint?.(res.status, req, apiMessage);
+        if (!hint && RETRY_STATUSES.has(res.status)) {
+            hint = `the server kept answering ${res.status}; the retry budget (${attempts} attempts, ${Math.round(this.retry.budgetMs / 1000)}s) is used up: try again later`;
+        }
+        return new ApiError({
+            service: this.service,
+            method: req.method,
+            path,
+            status: res.status,
+            apiMessage,
+            reqId: fields.reqId,
+            errorName: fields.errorName,
+            hint,
+            attempts,
+        });
+    }
+}

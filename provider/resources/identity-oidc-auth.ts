@@ -1,0 +1,122 @@
+/**
+ * Infisical machine-identity OIDC auth (`/api/v1/auth/oidc-auth/identities/{identityId}`): lets workloads that hold
+ * an OIDC token from a trusted issuer (CI systems, Kubernetes, cloud workload identity) log in as the identity.
+ *
+ * One per identity. Deleting the resource revokes it (DELETE). Responses are wrapped in `{identityOidcAuth: ...}`;
+ * trusted IPs come back as `{ipAddress, type, prefix}` objects, which normalize to the CIDR strings written.
+ */
+import { z } from "zod";
+import * as f from "../engine/fields";
+import * as n from "../engine/normalize";
+import type { ResourceDescription } from "../engine/types";
+
+/** Upper bound of both TTLs, in seconds (ten years), as the API enforces it. */
+export const MAX_TTL_SECONDS = 315360000;
+export const DEFAULT_TTL_SECONDS = 2592000;
+export const DEFAULT_TRUSTED_IPS = ["0.0.0.0/0", "::/0"];
+
+const schema = z.object({
+    identityId: f.nonEmpty(),
+    oidcDiscoveryUrl: f.httpUrl(),
+    boundIssuer: f.nonEmpty(),
+    boundAudiences: f.commaListInput().optional(),
+    boundClaims: f.claimsInput().optional(),
+    boundSubject: f.str().optional(),
+    caCert: f.pemInput().optional(),
+    accessTokenTrustedIps: f.trustedIpsInput().optional(),
+    accessTokenTTL: f.intRange(0, MAX_TTL_SECONDS).optional(),
+    accessTokenMaxTTL: f.intRange(0, MAX_TTL_SECONDS).optional(),
+    accessTokenNumUsesLimit: f.intRange(0).optional(),
+});
+
+const GONE_NOT_ATTACHED = { status: 400, message: /does not have OIDC auth|not attached|OIDC auth.*not found/i };
+const GONE_NO_IDENTITY = { status: 404, message: /^(?!Route ).*identit/is };
+
+export const identityOidcAuth: ResourceDescription = {
+    kind: "IdentityOidcAuth",
+    module: "infisical",
+    type: "IdentityOidcAuth",
+    service: "infisical",
+    doc:
+        "OIDC auth of an Infisical machine identity: which tokens (issuer, audiences, subject, claims) may log in as the " +
+        "identity, and the lifetime and reach of the access tokens it gets. Deleting it revokes the OIDC auth method.",
+    schema,
+    fields: {
+        identityId: {
+            doc: "ID of the machine identity. Changing it replaces the resource.",
+            forcesReplacement: true,
+            inPath: true,
+            normalize: n.text,
+        },
+        oidcDiscoveryUrl: {
+            doc: "Base URL of the identity provider; Infisical reads `<url>/.well-known/openid-configuration` and its JWKS.",
+            normalize: n.url,
+        },
+        boundIssuer: { doc: "Issuer (`iss`) the tokens must carry.", normalize: n.url },
+        boundAudiences: {
+            doc: 'Accepted audiences (`aud`), as "a, b" or ["a", "b"] (order and spacing do not matter). Empty accepts any.',
+            default: "",
+            normalize: n.commaList(),
+            toApi: (v) => String(n.commaList()(v)).split(",").filter(Boolean).join(", "),
+        },
+        boundClaims: {
+            doc: 'Claims the tokens must carry: {claim: "allowed, values"} or {claim: ["allowed", "values"]}; values may be glob patterns.',
+            default: {},
+            normalize: n.claims,
+            toApi: (v) => {
+                const c = n.claims(v) as Record<string, string>;
+                return Object.fromEntries(Object.entries(c).map(([k, val]) => [k, val.split(",").filter(Boolean).join(", ")]));
+            },
+        },
+        boundSubject: { doc: "Subject (`sub`) the tokens must carry; may be a glob pattern. Empty accepts any.", default: "", normalize: n.text },
+        caCert: { doc: "PEM CA certificate(s) to trust when Infisical talks to the identity provider. Empty uses the public CAs.", default: "", normalize: n.pem },
+        accessTokenTrustedIps: {
+            doc: 'IPs or CIDR ranges the access tokens may be used from, as strings or {ipAddress} objects. Default: anywhere (["0.0.0.0/0", "::/0"]).',
+            default: DEFAULT_TRUSTED_IPS,
+            normalize: n.trustedIps,
+            toApi: (v) => (n.trustedIps(v) as string[]).map((ipAddress) => ({ ipAddress })),
+        },
+        accessTokenTTL: { doc: `Lifetime of an access token in seconds (default ${DEFAULT_TTL_SECONDS}, at most accessTokenMaxTTL).`, default: DEFAULT_TTL_SECONDS, normalize: n.num },
+        accessTokenMaxTTL: { doc: `Maximum lifetime of an access token, renewals included, in seconds (default ${DEFAULT_TTL_SECONDS}).`, default: DEFAULT_TTL_SECONDS, normalize: n.num },
+        accessTokenNumUsesLimit: { doc: "How many times an access token can be used; 0 (default) means unlimited.", default: 0, normalize: n.num },
+        identityOidcAuthId: { doc: "ID of the OIDC auth object in Infisical.", computed: true, responseName: "id" },
+        createdAt: { doc: "When the OIDC auth was attached (ISO 8601).", computed: true },
+        updatedAt: { doc: "When it was last changed (ISO 8601).", computed: true },
+    },
+    rules: [
+        {
+            fields: ["accessTokenTTL", "accessTokenMaxTTL"],
+            check(v) {
+                const ttl = v.accessTokenTTL as number;
+                const max = v.accessTokenMaxTTL as number;
+                return ttl > max ? [{ property: "accessTokenTTL", reason: `accessTokenTTL (${ttl}) must not be greater than accessTokenMaxTTL (${max})` }] : [];
+            },
+        },
+    ],
+    key: ["identityId"],
+    adoptable: true,
+    api: {
+        unwrap: "identityOidcAuth",
+        read: { method: "GET", path: "/api/v1/auth/oidc-auth/identities/{identityId}", gone: [GONE_NOT_ATTACHED, GONE_NO_IDENTITY] },
+        create: {
+            method: "POST",
+            path: "/api/v1/auth/oidc-auth/identities/{identityId}",
+            body: ({ desired }) => desired,
+            idempotent: false,
+            alreadyExists: [{ status: 400, message: /already/i }, { status: 409 }],
+        },
+        update: { method: "PATCH", path: "/api/v1/auth/oidc-auth/identities/{identityId}", body: ({ desired }) => desired },
+        delete: { method: "DELETE", path: "/api/v1/auth/oidc-auth/identities/{identityId}", gone: [GONE_NOT_ATTACHED, GONE_NO_IDENTITY] },
+    },
+    deletedState: "the OIDC auth method is revoked from the identity (DELETE); the identity itself stays",
+    discovery: (v) =>
+        typeof v.oidcDiscoveryUrl === "string"
+            ? {
+                  property: "oidcDiscoveryUrl",
+                  discoveryUrl: v.oidcDiscoveryUrl,
+                  expectedIssuer: typeof v.boundIssuer === "string" ? { value: v.boundIssuer, property: "boundIssuer" } : undefined,
+              }
+            : undefined,
+    hint: (status) =>
+        status === 404 ? "no machine identity with this identityId in the organization of the credentials: check identityId and infisical:host" : undefined,
+};
