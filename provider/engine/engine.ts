@@ -409,7 +409,10 @@ export class ResourceEngine implements pulumi.dynamic.ResourceProvider {
     private reasonFor(issue: z.core.$ZodIssue, field: string): string {
         const rule = this.desc.fields[field];
         // Never echo a secret back: zod messages may quote the input.
-        if (rule?.secret) return issue.code === "invalid_type" ? `must be a ${issue.expected}` : "invalid value";
+        if (rule?.secret) {
+            if (issue.code === "custom") return issue.message; // our own messages never quote the value
+            return issue.code === "invalid_type" ? `must be a ${issue.expected}` : "invalid value";
+        }
         return issue.message;
     }
 
@@ -662,13 +665,36 @@ export class ResourceEngine implements pulumi.dynamic.ResourceProvider {
     canonical(field: string, value: unknown): unknown {
         return this.normalizeField(field, value);
     }
+
+    /**
+     * The outputs create records for checked `inputs` when the API answers `apiObject` (unwrapped) — what later
+     * diffs compare against. Exposed for diff tables in tests and for tools; does no I/O.
+     */
+    async recordedOutputs(inputs: Props, apiObject: Props | undefined, targetUrl: string): Promise<Props> {
+        const ins = withoutInternal(inputs);
+        return this.outputsFrom(apiObject, this.normalizedDesired(ins), ins, normalizeBaseUrl(targetUrl));
+    }
+
+    /** What check would return as inputs (defaults applied), without validation or I/O. */
+    withDefaultsApplied(inputs: Props): Props {
+        return this.withDefaults(withoutInternal(inputs));
+    }
 }
 
 function cleanConnection(value: unknown): Props {
     if (!isPlainObject(value)) return {};
     const out: Props = {};
     for (const [k, v] of Object.entries(value)) {
-        if (typeof v === "string" && v.trim() !== "") out[k] = v.trim();
+        if (typeof v !== "string" || v.trim() === "") continue;
+        let s = v.trim();
+        if (k === "host" || k === "url") {
+            try {
+                s = normalizeBaseUrl(s);
+            } catch {
+                // compared as written
+            }
+        }
+        out[k] = s;
     }
     return out;
 }

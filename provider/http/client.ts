@@ -241,8 +241,10 @@ export class HttpClient {
             attempt++;
             const remaining = this.retry.budgetMs - (Date.now() - started);
             let outcome: { kind: "response"; res: HttpResponse } | { kind: "network"; code: string; sent: boolean };
+            // Credential problems (a refused universal-auth login) are errors of their own, not network failures.
+            const authorization = req.anonymous || !this.opts.authorization ? undefined : await this.opts.authorization();
             try {
-                const res = await this.send(req, path, Math.max(1, Math.min(this.timeouts.headersMs, remaining)));
+                const res = await this.send(req, path, Math.max(1, Math.min(this.timeouts.headersMs, remaining)), authorization);
                 outcome = { kind: "response", res };
             } catch (err) {
                 const code = errorCode(err);
@@ -324,12 +326,9 @@ export class HttpClient {
         return delay;
     }
 
-    private async send(req: HttpRequest, path: string, headersTimeout: number): Promise<HttpResponse> {
+    private async send(req: HttpRequest, path: string, headersTimeout: number, authorization: string | undefined): Promise<HttpResponse> {
         const headers: Record<string, string> = { accept: "application/json" };
-        if (!req.anonymous && this.opts.authorization) {
-            const authorization = await this.opts.authorization();
-            if (authorization) headers.authorization = authorization;
-        }
+        if (authorization) headers.authorization = authorization;
         let body: string | undefined;
         if (req.body !== undefined) {
             body = JSON.stringify(req.body);
