@@ -171,7 +171,10 @@ export class ResourceEngine implements pulumi.dynamic.ResourceProvider {
             for (const [field, rule] of Object.entries(this.desc.fields)) {
                 if (rule.secret) out.push(...stringsIn(props[field]));
             }
-            out.push(...stringsIn(props.connection));
+            // Credentials of the connection (its URL is no secret and must stay readable in messages).
+            if (isPlainObject(props.connection)) {
+                for (const key of ["token", "clientId", "clientSecret", "apiToken"]) out.push(...stringsIn(props.connection[key]));
+            }
         }
         return out;
     }

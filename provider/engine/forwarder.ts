@@ -33,13 +33,13 @@ function loadRuntime() {
 export function makeForwarder(kind: string): pulumi.dynamic.ResourceProvider {
     const load = loadRuntime;
     return {
-        configure: (req) => load().configure(req),
-        check: (olds, news) => load().provider(kind).check(olds, news),
-        diff: (id, olds, news) => load().provider(kind).diff(id, olds, news),
-        create: (inputs) => load().provider(kind).create(inputs),
-        read: (id, props) => load().provider(kind).read(id, props),
-        update: (id, olds, news) => load().provider(kind).update(id, olds, news),
-        delete: (id, props) => load().provider(kind).delete(id, props),
+        configure: async (req) => load().configure(req),
+        check: async (olds, news) => load().provider(kind).check(olds, news),
+        diff: async (id, olds, news) => load().provider(kind).diff(id, olds, news),
+        create: async (inputs) => load().provider(kind).create(inputs),
+        read: async (id, props) => load().provider(kind).read(id, props),
+        update: async (id, olds, news) => load().provider(kind).update(id, olds, news),
+        delete: async (id, props) => load().provider(kind).delete(id, props),
     };
 }
 

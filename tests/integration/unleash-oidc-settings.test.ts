@@ -1,0 +1,154 @@
+/**
+ * UnleashOidcSettings against the reference backend over real HTTP: lifecycle, secret drift (masked), unmanaged
+ * settings preserved by the full-replace POST, disable on delete, replace on a new instance URL, adoption, errors.
+ */
+import { MASK } from "../../provider/engine/secrets";
+import { assertNoLeaks, credentialsOf } from "../helpers/leak-scan";
+import { SimulatedResource } from "../helpers/engine-sim";
+import { Backend, configureStack, provider, Ready, rejection, resetProviderProcess, stackConfigFor, start, unleashApi } from "./support";
+
+let backend: Backend;
+let ready: Ready;
+const SECRET = "unleash-oidc-secret-integration-77aa";
+const OTHER_SECRET = "unleash-secret-changed-by-hand-88bb";
+const produced: Record<string, unknown> = {};
+
+function desired(extra: Record<string, unknown> = {}): Record<string, unknown> {
+    return {
+        discoverUrl: `${ready.issuer.url}/.well-known/openid-configuration`,
+        clientId: "unleash-integration",
+        secret: SECRET,
+        autoCreate: true,
+        defaultRootRole: "Viewer",
+        emailDomains: "example.com, Example.org",
+        enablePkce: true,
+        ...extra,
+    };
+}
+
+beforeAll(async () => {
+    backend = await start({ seed: { organizations: 1, identitiesPerOrg: 1, unleashInstances: 3 } });
+    ready = backend.ready;
+    await configureStack(stackConfigFor(ready));
+});
+afterAll(async () => {
+    assertNoLeaks(produced, { ...credentialsOf(ready), SECRET, OTHER_SECRET });
+    await resetProviderProcess();
+    await backend?.stop();
+});
+
+describe("UnleashOidcSettings lifecycle", () => {
+    const res = new SimulatedResource(provider("UnleashOidcSettings"));
+    const direct = () => unleashApi(ready.unleash.url, ready.unleash.adminToken);
+    const baseUrl = () => ready.unleash.url.replace(/\/+$/, "");
+
+    test("create enables OIDC as described; the id is the instance URL", async () => {
+        expect((await direct().get()).json?.enabled ?? false).toBe(false);
+        expect((await res.up(desired())).op).toBe("create");
+        expect(res.id).toBe(baseUrl());
+        expect(res.state).toMatchObject({ enabled: true, clientId: "unleash-integration", emailDomains: "example.com,example.org", idTokenSigningAlgorithm: "RS256", targetUrl: baseUrl() });
+        expect((await direct().get()).json).toMatchObject({ enabled: true, clientId: "unleash-integration", secret: SECRET, autoCreate: true, defaultRootRole: "Viewer", enablePkce: true });
+        expect(await res.refresh()).toBe("same");
+        expect((await res.preview(desired({ emailDomains: ["example.org", "EXAMPLE.com"] })))?.changes).toBe(false);
+    });
+
+    test("a secret changed by hand is detected, explained masked, and put back", async () => {
+        const current = (await direct().get()).json;
+        expect((await direct().post({ ...current, secret: OTHER_SECRET })).status).toBe(200);
+        expect(await res.refresh()).toBe("changed");
+        const preview = (await res.preview(desired())) as { diffs?: string[]; details?: unknown[] };
+        produced.secretDiff = preview;
+        expect(preview.diffs).toEqual(["secret"]);
+        expect(preview.details).toEqual([{ property: "secret", kind: "update", old: MASK, new: MASK }]);
+        await res.up(desired());
+        expect((await direct().get()).json.secret).toBe(SECRET);
+    });
+
+    test("settings the program leaves unset are kept by updates (the POST replaces the whole object)", async () => {
+        const current = (await direct().get()).json;
+        expect((await direct().post({ ...current, acrValues: "urn:mfa", groupJsonPath: "$.groups" })).status).toBe(200);
+        expect(await res.refresh()).toBe("changed");
+        expect((await res.preview(desired()))?.changes).toBe(false); // unmanaged: not drift against the program
+        const up = await res.up(desired({ autoCreate: false }));
+        expect(up.diffs).toEqual(["autoCreate"]);
+        expect((await direct().get()).json).toMatchObject({ autoCreate: false, acrValues: "urn:mfa", groupJsonPath: "$.groups" });
+    });
+
+    test("disabled out of band: reads as gone; up enables it again without adoptExisting", async () => {
+        const current = (await direct().get()).json;
+        await direct().post({ ...current, enabled: false });
+        expect(await res.refresh()).toBe("deleted");
+        expect((await res.up(desired({ autoCreate: false }))).op).toBe("create");
+        expect((await direct().get()).json.enabled).toBe(true);
+    });
+
+    test("replace: another instance URL enables it there, then disables the old instance", async () => {
+        const second = ready.unleash.instances[1];
+        const up = await res.up(desired({ autoCreate: false, connection: { url: second.url, apiToken: second.adminToken } }));
+        expect(up).toMatchObject({ op: "replace", replaces: ["connection"] });
+        expect(res.id).toBe(second.url.replace(/\/+$/, ""));
+        expect((await unleashApi(second.url, second.adminToken).get()).json.enabled).toBe(true);
+        expect((await direct().get()).json.enabled).toBe(false);
+    });
+
+    test("delete disables OIDC and keeps the other settings", async () => {
+        const second = ready.unleash.instances[1];
+        await res.destroy();
+        expect((await unleashApi(second.url, second.adminToken).get()).json).toMatchObject({ enabled: false, clientId: "unleash-integration" });
+    });
+});
+
+describe("UnleashOidcSettings adoption, get and errors", () => {
+    const third = () => ready.unleash.instances[2];
+
+    test("enabled by hand: refused without adoptExisting, taken over with it", async () => {
+        const inst = third();
+        expect((await unleashApi(inst.url, inst.adminToken).post({ enabled: true, clientId: "by-hand", secret: "by-hand-secret-value", discoverUrl: `${ready.issuer.url}/.well-known/openid-configuration`, groupJsonPath: "$.roles" })).status).toBe(200);
+        const res = new SimulatedResource(provider("UnleashOidcSettings"));
+        const args = desired({ connection: { url: inst.url, apiToken: inst.adminToken } });
+        const err = await rejection(res.up(args));
+        produced.adopt = err;
+        expect(err.message).toContain(`UnleashOidcSettings on ${inst.url.replace(/\/+$/, "")} already exists and is in use`);
+        expect(err.message).toContain("adoptExisting: true");
+        await res.up({ ...args, adoptExisting: true });
+        expect((await unleashApi(inst.url, inst.adminToken).get()).json).toMatchObject({ clientId: "unleash-integration", secret: SECRET, groupJsonPath: "$.roles" });
+    });
+
+    test("get(name, url) reads an instance's settings", async () => {
+        const inst = third();
+        const got = await SimulatedResource.get(provider("UnleashOidcSettings"), inst.url, { connection: { apiToken: inst.adminToken } });
+        expect(got.id).toBe(inst.url.replace(/\/+$/, ""));
+        expect(got.props).toMatchObject({ enabled: true, clientId: "unleash-integration" });
+    });
+
+    test("401: an unknown token", async () => {
+        const err = await rejection(new SimulatedResource(provider("UnleashOidcSettings")).up(desired({ connection: { apiToken: "*:*.not-a-token-value" } })));
+        produced.err401 = err;
+        expect(err.message).toMatch(/^Unleash API: GET \S*\/api\/admin\/auth\/oidc\/settings returned 401 Unauthorized: \S/);
+        expect(err.message).toContain('no "Bearer"');
+        expect(err.message).not.toContain("not-a-token-value");
+    });
+
+    test("403: a token without admin rights, with the API's message", async () => {
+        const err = await rejection(new SimulatedResource(provider("UnleashOidcSettings")).up(desired({ connection: { apiToken: ready.unleash.readOnlyToken } })));
+        produced.err403 = err;
+        expect(err.status).toBe(403);
+        expect(err.message).toContain("returned 403 Forbidden: ");
+        expect(err.message).toContain("How to fix: the token is valid but not an admin token");
+    });
+
+    test("400: the API's validation message when a body gets past check", async () => {
+        const err = await rejection(provider("UnleashOidcSettings").create({ ...desired(), defaultRootRole: "Owner", enabled: true }));
+        produced.err400 = err;
+        expect(err.status).toBe(400);
+        expect(err.message).toMatch(/returned 400 Bad Request: \S/);
+        expect(err.message).not.toContain(SECRET);
+    });
+
+    test("404: a URL that is not an Unleash instance", async () => {
+        const err = await rejection(new SimulatedResource(provider("UnleashOidcSettings")).up(desired({ connection: { url: `${ready.unleash.url}/not-unleash` } })));
+        produced.err404 = err;
+        expect(err.message).toMatch(/returned 404 Not Found/);
+        expect(err.message).toContain("check that unleash:url is the base URL");
+    });
+});
