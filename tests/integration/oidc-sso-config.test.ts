@@ -73,7 +73,7 @@ describe("OidcSsoConfig lifecycle", () => {
         expect((await res.preview(desired({ allowedEmailDomains: ["EXAMPLE.org", "example.com"], discoveryURL: `${ready.issuer.url}/.well-known/openid-configuration/` })))?.changes).toBe(false);
     });
 
-    test("update: exactly the moved fields are sent and recorded", async () => {
+    test("update: the moved fields are reported, applied and recorded", async () => {
         const hashBefore = res.state?.clientSecretHash;
         const up = await res.up(desired({ clientSecret: SECRET_2, allowedEmailDomains: "example.com", manageGroupMemberships: true }));
         expect(up.op).toBe("update");
