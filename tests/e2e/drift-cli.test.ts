@@ -1,0 +1,153 @@
+/**
+ * The `oidc-drift` command end to end: the built CLI (dist/cli/oidc-drift.js) run as a pipeline would run it,
+ * against a stack deployed under the real engine and the reference backend. Exit codes, per-field reports in the
+ * three formats, --fail-on, and the errors users hit (missing stack, wrong passphrase, unreachable API).
+ */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { request } from "undici";
+import { startBackend } from "../../reference-backend/src";
+import { assertNoLeaks, credentialsOf } from "../helpers/leak-scan";
+import { describeWithEngine, newStack, repoRoot, TestStack } from "./harness";
+
+type Backend = Awaited<ReturnType<typeof startBackend>>;
+
+const cliPath = path.join(repoRoot, "dist", "cli", "oidc-drift.js");
+const nodeBin = path.join(repoRoot, "node_modules", ".bin", "node");
+const SSO_SECRET = "sso-secret-drift-cli-4be1";
+const UNLEASH_SECRET = "unleash-secret-drift-cli-77c0";
+
+async function api(method: "GET" | "POST" | "PATCH" | "DELETE", url: string, authorization: string, body?: unknown) {
+    const res = await request(url, {
+        method,
+        headers: { authorization, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.body.text();
+    return { status: res.statusCode, json: text ? JSON.parse(text) : undefined };
+}
+
+describeWithEngine("oidc-drift against a deployed stack", () => {
+    let backend: Backend;
+    let t: TestStack;
+    let credentials: Record<string, string> = {};
+    const outputs: string[] = [];
+
+    /** Runs the CLI the way a pipeline does; everything it prints is kept for the leak scan. */
+    function drift(args: string[], env: Record<string, string> = {}) {
+        const res = spawnSync(nodeBin, [cliPath, "--cwd", t.workDir, ...args], {
+            env: { ...process.env, ...t.env, ...env },
+            encoding: "utf8",
+            timeout: 120_000,
+        });
+        outputs.push(res.stdout, res.stderr);
+        return { code: res.status, stdout: res.stdout, stderr: res.stderr };
+    }
+
+    beforeAll(async () => {
+        if (!fs.existsSync(cliPath)) throw new Error(`${cliPath} is missing: build first (npm run build)`);
+        backend = await startBackend({ port: 0 });
+        credentials = { ...credentialsOf(backend.ready), SSO_SECRET, UNLEASH_SECRET };
+        const { infisical, unleash, issuer } = backend.ready;
+        t = await newStack(path.join(__dirname, "program"), "drift");
+        await t.stack.setAllConfig({
+            "infisical:host": { value: infisical.url },
+            "infisical:token": { value: infisical.token, secret: true },
+            "unleash:url": { value: unleash.url },
+            "unleash:apiToken": { value: unleash.adminToken, secret: true },
+            "e2e:issuerUrl": { value: issuer.url },
+            "e2e:organizationId": { value: infisical.organizationId },
+            "e2e:identityId": { value: infisical.identityIds[0] },
+            "e2e:ssoClientSecret": { value: SSO_SECRET, secret: true },
+            "e2e:unleashSecret": { value: UNLEASH_SECRET, secret: true },
+        });
+        const up = await t.stack.up({ color: "never" });
+        expect(up.summary.result).toBe("succeeded");
+    }, 180_000);
+
+    afterAll(async () => {
+        assertNoLeaks({ cliOutput: outputs.join("\n") }, credentials);
+        await t?.cleanup();
+        await backend?.stop();
+    });
+
+    test("no drift right after up: exit 0 and a one-line all-clear", () => {
+        const res = drift(["--stack", "drift"]);
+        expect(res.stderr).toContain('Checking stack "drift"');
+        expect(res.code).toBe(0);
+        expect(res.stdout).toMatch(/^No drift: 3 resource\(s\) of stack "drift" match the live APIs\./);
+    });
+
+    test("an out-of-band change: exit 2, the moved fields with desired and live values, secrets masked", async () => {
+        const { infisical, unleash } = backend.ready;
+        await api("PATCH", `${infisical.url}/api/v1/sso/oidc/config`, `Bearer ${infisical.token}`, {
+            organizationId: infisical.organizationId,
+            allowedEmailDomains: "evil.example",
+        });
+        const current = await api("GET", `${unleash.url}/api/admin/auth/oidc/settings`, unleash.adminToken);
+        await api("POST", `${unleash.url}/api/admin/auth/oidc/settings`, unleash.adminToken, {
+            ...current.json,
+            secret: "rotated-by-someone-else",
+        });
+
+        const human = drift(["--stack", "drift", "--quiet"]);
+        expect(human.code).toBe(2);
+        expect(human.stderr).toBe("");
+        expect(human.stdout).toContain('Drift in stack "drift": 2 of 3 resource(s) changed outside Pulumi.');
+        expect(human.stdout).toContain('allowedEmailDomains: "example.com,example.org" => "evil.example"');
+        expect(human.stdout).toContain("secret: \"[secret]\" => \"[secret]\" (secret, value hidden)");
+        expect(human.stdout).not.toContain("rotated-by-someone-else");
+
+        const json = drift(["--stack", "drift", "--json", "--quiet"]);
+        expect(json.code).toBe(2);
+        const report = JSON.parse(json.stdout);
+        expect(report.checked).toBe(3);
+        const byName = Object.fromEntries(report.drifted.map((d: { name: string }) => [d.name, d]));
+        expect(Object.keys(byName).sort()).toEqual(["sso", "unleash"]);
+        expect(byName.sso.kind).toBe("modified");
+        expect(byName.sso.fields).toEqual([{ field: "allowedEmailDomains", desired: "example.com,example.org", live: "evil.example", secret: false }]);
+        expect(byName.unleash.fields).toEqual([{ field: "secret", desired: "[secret]", live: "[secret]", secret: true }]);
+
+        const md = drift(["--stack", "drift", "--markdown", "--quiet"]);
+        expect(md.code).toBe(2);
+        expect(md.stdout).toContain("| `sso` | `pulumi-nodejs:dynamic/infisical:OidcSsoConfig` | `allowedEmailDomains` | `\"example.com,example.org\"` | `\"evil.example\"` |");
+    });
+
+    test("--fail-on chooses the kinds that fail the run; a revoked identity auth is reported as deleted", async () => {
+        expect(drift(["--stack", "drift", "--fail-on", "deleted", "--quiet"]).code).toBe(0);
+        const { infisical } = backend.ready;
+        const revoked = await api("DELETE", `${infisical.url}/api/v1/auth/oidc-auth/identities/${infisical.identityIds[0]}`, `Bearer ${infisical.token}`);
+        expect(revoked.status).toBe(200);
+        const res = drift(["--stack", "drift", "--fail-on", "deleted", "--json", "--quiet"]);
+        expect(res.code).toBe(2);
+        const report = JSON.parse(res.stdout);
+        expect(report.drifted.find((d: { name: string }) => d.name === "ci-identity")).toMatchObject({ kind: "deleted", fields: [] });
+        expect(drift(["--stack", "drift", "--fail-on", "bogus", "--quiet"]).code).toBe(1);
+    });
+
+    test("nothing was written: the state still holds what the last up recorded", async () => {
+        const exported = JSON.stringify((await t.stack.exportStack()).deployment);
+        expect(exported).toContain("example.com,example.org");
+        expect(exported).not.toContain("evil.example");
+    });
+
+    test("clear errors: a missing stack, a wrong passphrase, an unreachable API", async () => {
+        const missing = drift(["--stack", "no-such-stack", "--quiet"]);
+        expect(missing.code).toBe(1);
+        expect(missing.stderr).toContain('oidc-drift: stack "no-such-stack" does not exist');
+
+        const wrong = drift(["--stack", "drift", "--quiet"], { PULUMI_CONFIG_PASSPHRASE: "not-the-passphrase" });
+        expect(wrong.code).toBe(1);
+        expect(wrong.stderr).toContain('cannot decrypt the secrets of stack "drift"');
+
+        const url = backend.ready.infisical.url;
+        await backend.stop();
+        const down = drift(["--stack", "drift", "--quiet"]);
+        expect(down.code).toBe(1);
+        expect(down.stderr).toContain('drift check of stack "drift" failed');
+        expect(down.stderr).toContain(new URL(url).host);
+        expect(down.stderr).not.toMatch(/^\s+at /m); // no stack trace
+        backend = await startBackend({ port: 0 }); // for afterAll
+    });
+});
