@@ -284,6 +284,20 @@ export class ResourceEngine implements pulumi.dynamic.ResourceProvider {
         return obj[rule.responseName ?? rule.apiName ?? s.enabledField] === true;
     }
 
+    private existenceOf(found: { obj: Props } | undefined): "absent" | "active" | "disabled" {
+        return !found ? "absent" : this.isEnabled(found.obj) ? "active" : "disabled";
+    }
+
+    /** Whether an API object carries the desired value of every managed field it returns. */
+    private matchesDesired(obj: Props, inputs: Props): boolean {
+        return this.apiFields().every((field) => {
+            const rule = this.rule(field);
+            const live = obj[rule.responseName ?? rule.apiName ?? field];
+            if (rule.writeOnly || live === undefined || inputs[field] === undefined || inputs[field] === null) return true;
+            return deepEqual(this.normalizeField(field, live), this.normalizeField(field, inputs[field]), { strict: true });
+        });
+    }
+
     // ------------------------------------------------------------------------------------------------ outputs
 
     /**
@@ -511,9 +525,11 @@ export class ResourceEngine implements pulumi.dynamic.ResourceProvider {
                 const desired = this.desiredBody(ins);
                 const secrets = this.secretsOf(ins);
 
-                const existing = await this.readRaw(client, key);
-                const state = !existing ? "absent" : this.isEnabled(existing.obj) ? "active" : "disabled";
-                if (state === "active" && !ins.adoptExisting) throw new ProviderError(this.existsMessage(key, target));
+                // An API that refuses duplicates is asked directly: one request when the object is new. One whose
+                // create overwrites (Unleash) is read first, so that settings in use are never clobbered silently.
+                const refusesDuplicates = !!this.desc.api.create.alreadyExists;
+                let existing = refusesDuplicates ? undefined : await this.readRaw(client, key);
+                let state = this.existenceOf(existing);
 
                 let body: unknown;
                 if (state === "absent") {
@@ -524,29 +540,31 @@ export class ResourceEngine implements pulumi.dynamic.ResourceProvider {
                             { key, desired, current: undefined },
                             {
                                 secrets,
-                                // After an ambiguous failure: if the object now exists, our request created it.
+                                // After an ambiguous failure: the object now there, in use and as we sent it, is ours.
                                 reconcile: async () => {
                                     const now = await this.readRaw(client, key);
-                                    return now ? { body: now.body } : undefined;
+                                    return now && this.isEnabled(now.obj) && this.matchesDesired(now.obj, ins) ? { body: now.body } : undefined;
                                 },
                             },
                         );
                         body = res.body;
                     } catch (err) {
-                        if (matchesGone(err, this.desc.api.create.alreadyExists)) throw new ProviderError(this.existsMessage(key, target));
-                        throw err;
+                        if (!matchesGone(err, this.desc.api.create.alreadyExists)) throw err;
+                        existing = await this.readRaw(client, key);
+                        if (!existing) throw err;
+                        state = this.existenceOf(existing);
                     }
-                } else {
+                }
+                if (state === "active" && !ins.adoptExisting) throw new ProviderError(this.existsMessage(key, target));
+                if (state !== "absent") {
                     // Disabled (the safe state delete leaves) or adopted: apply the desired settings to it.
                     const res = await this.send(client, this.desc.api.update, { key, desired, current: existing?.obj }, { secrets });
                     body = res.body;
                 }
 
                 try {
-                    let obj = this.unwrap(body);
-                    if (!obj || (this.desc.api.update.needsCurrent && state !== "absent")) {
-                        obj = (await this.readRaw(client, key))?.obj;
-                    }
+                    // The answer carries the object; APIs that answer without it are read once more.
+                    const obj = this.unwrap(body) ?? (await this.readRaw(client, key))?.obj;
                     const outs = await this.outputsFrom(obj, this.normalizedDesired(ins), ins, target);
                     return { id, outs };
                 } catch (err) {
@@ -619,8 +637,7 @@ export class ResourceEngine implements pulumi.dynamic.ResourceProvider {
                     if (matchesGone(err, this.desc.api.read.gone)) throw new ProviderError(this.goneMessage(key, conn.url as string));
                     throw err;
                 }
-                let obj = this.unwrap(res.body);
-                if (!obj || this.desc.api.update.needsCurrent) obj = (await this.readRaw(client, key))?.obj;
+                const obj = this.unwrap(res.body) ?? (await this.readRaw(client, key))?.obj;
                 const fallback = { ...old, ...this.normalizedDesired(ins) };
                 return { outs: await this.outputsFrom(obj, fallback, ins, conn.url as string, old) };
             },
