@@ -1,0 +1,268 @@
+/**
+ * The backend's state: one JSON document in the data directory (`state.json`), loaded at start and rewritten
+ * after every change.
+ *
+ * Writes are atomic (temp file, fsync, rename, fsync of the directory) and serialized through one promise chain:
+ * each change runs on a copy of the current state, in arrival order, and becomes the current state only once its
+ * file is on disk. A change that throws (a validation error found while applying it) leaves state and file as
+ * they were. Concurrent requests therefore never interleave half-applied changes or lose one another's updates.
+ */
+import { promises as fs } from "fs";
+import * as path from "path";
+
+export const STATE_FILE = "state.json";
+export const STATE_SCHEMA_VERSION = 1;
+
+export interface TrustedIp {
+    ipAddress: string;
+    type: "ipv4" | "ipv6";
+    prefix?: number;
+}
+
+export interface OrganizationRecord {
+    id: string;
+    name: string;
+    slug: string;
+    createdAt: string;
+}
+
+export type OrgRole = "admin" | "member";
+
+export interface UserRecord {
+    id: string;
+    email: string;
+    orgId: string;
+    role: OrgRole;
+}
+
+/** A long-lived user session whose JWT is the organization's static token (`ready.infisical.organizations[i].token`). */
+export interface SessionRecord {
+    /** The token's `tokenVersionId`: deleting the session revokes the token. */
+    id: string;
+    userId: string;
+    orgId: string;
+    /** The JWT itself, encrypted, so that the ready line can be printed again after a restart. */
+    tokenEnc: string;
+    createdAt: string;
+}
+
+export interface IdentityRecord {
+    id: string;
+    name: string;
+    orgId: string;
+    role: OrgRole;
+    /** "universal-auth", "oidc-auth" */
+    authMethods: string[];
+    createdAt: string;
+}
+
+export interface UniversalAuthRecord {
+    id: string;
+    identityId: string;
+    clientId: string;
+    clientSecretHash: string;
+    /** Encrypted copy, only to print the ready line again after a restart. */
+    clientSecretEnc: string;
+    clientSecretId: string;
+    clientSecretTrustedIps: TrustedIp[];
+    accessTokenTTL: number;
+    accessTokenMaxTTL: number;
+    accessTokenNumUsesLimit: number;
+    accessTokenTrustedIps: TrustedIp[];
+    createdAt: string;
+}
+
+export interface AccessTokenRecord {
+    id: string;
+    identityId: string;
+    authMethod: "universal-auth" | "oidc-auth";
+    trustedIps: TrustedIp[];
+    accessTokenTTL: number;
+    accessTokenMaxTTL: number;
+    createdAt: string;
+    /** ISO time, or null for a token without expiry (TTL 0). */
+    expiresAt: string | null;
+}
+
+export interface OidcConfigRecord {
+    id: string;
+    orgId: string;
+    configurationType: "custom" | "discoveryURL";
+    discoveryURL: string | null;
+    issuer: string | null;
+    authorizationEndpoint: string | null;
+    jwksUri: string | null;
+    tokenEndpoint: string | null;
+    userinfoEndpoint: string | null;
+    allowedEmailDomains: string | null;
+    isActive: boolean;
+    manageGroupMemberships: boolean;
+    jwtSignatureAlgorithm: "RS256" | "HS256" | "RS512" | "EdDSA";
+    encryptedClientId: string;
+    encryptedClientSecret: string;
+    lastUsed: string | null;
+    createdAt: string;
+    updatedAt: string;
+}
+
+export interface IdentityOidcAuthRecord {
+    id: string;
+    identityId: string;
+    oidcDiscoveryUrl: string;
+    encryptedCaCertificate: string;
+    boundIssuer: string;
+    boundAudiences: string;
+    boundClaims: Record<string, string>;
+    claimMetadataMapping: Record<string, string> | null;
+    boundSubject: string;
+    accessTokenTTL: number;
+    accessTokenMaxTTL: number;
+    accessTokenNumUsesLimit: number;
+    accessTokenTrustedIps: TrustedIp[];
+    createdAt: string;
+    updatedAt: string;
+}
+
+export type UnleashTokenKind = "admin" | "admin-pat" | "viewer-pat" | "client";
+
+export interface UnleashTokenRecord {
+    id: string;
+    kind: UnleashTokenKind;
+    tokenEnc: string;
+    createdAt: string;
+}
+
+export interface UnleashInstanceRecord {
+    index: number;
+    name: string;
+    tokens: UnleashTokenRecord[];
+    /** The stored OIDC settings (what GET returns), with `secret` replaced by `secretEnc`; null before the first POST. */
+    oidcSettings: Record<string, unknown> | null;
+}
+
+export interface IssuerKeyRecord {
+    kid: string;
+    alg: "RS256";
+    privateJwkEnc: string;
+    createdAt: string;
+}
+
+export interface State {
+    schemaVersion: number;
+    createdAt: string;
+    adminTokenEnc: string;
+    issuer: { keys: IssuerKeyRecord[] };
+    infisical: {
+        organizations: OrganizationRecord[];
+        users: UserRecord[];
+        sessions: SessionRecord[];
+        identities: IdentityRecord[];
+        universalAuths: UniversalAuthRecord[];
+        accessTokens: AccessTokenRecord[];
+        oidcConfigs: OidcConfigRecord[];
+        identityOidcAuths: IdentityOidcAuthRecord[];
+    };
+    unleash: { instances: UnleashInstanceRecord[] };
+}
+
+export class Store {
+    readonly dir: string;
+    readonly file: string;
+    private current: State;
+    private chain: Promise<unknown> = Promise.resolve();
+    private writes = 0;
+
+    private constructor(dir: string, state: State) {
+        this.dir = dir;
+        this.file = path.join(dir, STATE_FILE);
+        this.current = state;
+    }
+
+    /** Opens the store of a data directory: its saved state, or `init()` (written at once) when there is none. */
+    static async open(dir: string, init: () => Promise<State>): Promise<{ store: Store; created: boolean }> {
+        const file = path.join(dir, STATE_FILE);
+        let text: string | undefined;
+        try {
+            text = await fs.readFile(file, "utf8");
+        } catch (err) {
+            if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+        }
+        if (text !== undefined) {
+            let state: State;
+            try {
+                state = JSON.parse(text) as State;
+            } catch (err) {
+                throw new Error(`${file} is not valid JSON (${(err as Error).message}); move it away to start from a fresh seed`);
+            }
+            if (state.schemaVersion !== STATE_SCHEMA_VERSION) {
+                throw new Error(`${file} has schema version ${String(state.schemaVersion)}, this backend reads ${STATE_SCHEMA_VERSION}`);
+            }
+            return { store: new Store(dir, state), created: false };
+        }
+        const store = new Store(dir, await init());
+        await store.persist(store.current);
+        return { store, created: true };
+    }
+
+    /** The current state. Treat it as read-only: every change goes through {@link update}. */
+    get state(): Readonly<State> {
+        return this.current;
+    }
+
+    /** Number of state files written since the store was opened (tests, diagnostics). */
+    get writeCount(): number {
+        return this.writes;
+    }
+
+    /**
+     * Applies a change: `change` gets a private copy of the state, in the order the calls were made; when it returns,
+     * the copy is written to disk and becomes the current state, and its return value is the result. When it throws,
+     * nothing changes and the error is the result.
+     */
+    update<T>(change: (draft: State) => T): Promise<T> {
+        const run = async (): Promise<T> => {
+            const draft = structuredClone(this.current);
+            const result = change(draft);
+            await this.persist(draft);
+            this.current = draft;
+            return result;
+        };
+        const next = this.chain.then(run, run);
+        this.chain = next.catch(() => undefined);
+        return next;
+    }
+
+    /** Resolves once every change made so far is on disk. */
+    async flush(): Promise<void> {
+        await this.chain;
+    }
+
+    private async persist(state: State): Promise<void> {
+        const tmp = `${this.file}.${process.pid}.${Date.now()}.tmp`;
+        const handle = await fs.open(tmp, "w", 0o600);
+        try {
+            await handle.writeFile(`${JSON.stringify(state, null, 2)}\n`, "utf8");
+            await handle.sync();
+        } finally {
+            await handle.close();
+        }
+        try {
+            await fs.rename(tmp, this.file);
+        } catch (err) {
+            await fs.rm(tmp, { force: true });
+            throw err;
+        }
+        // Make the rename itself durable.
+        try {
+            const dirHandle = await fs.open(this.dir, "r");
+            try {
+                await dirHandle.sync();
+            } finally {
+                await dirHandle.close();
+            }
+        } catch {
+            // Some file systems refuse fsync on directories; the rename is still atomic.
+        }
+        this.writes++;
+    }
+}
