@@ -3,6 +3,7 @@
  * dialects, and every route (Infisical under /api, Unleash instances under /unleash/<n>, the issuer under /oidc,
  * /healthz, and the admin routes under /_admin).
  */
+import type { Socket } from "net";
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Context } from "./context";
 import { ISSUER_PREFIX, UNLEASH_PREFIX } from "./context";
@@ -19,6 +20,7 @@ declare module "fastify" {
     interface FastifyRequest {
         startedAt: bigint;
         fault?: FaultRule;
+        logged?: boolean;
     }
 }
 
@@ -37,7 +39,24 @@ function pathOf(url: string): string {
     return q < 0 ? url : url.slice(0, q);
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Waits `ms`; resolves true early when the connection closes (the client gave up, or the server is stopping). */
+function pause(ms: number, socket: Socket | null | undefined): Promise<boolean> {
+    return new Promise((resolve) => {
+        if (!socket || socket.destroyed) {
+            resolve(true);
+            return;
+        }
+        const onClose = () => {
+            clearTimeout(timer);
+            resolve(true);
+        };
+        const timer = setTimeout(() => {
+            socket.off("close", onClose);
+            resolve(false);
+        }, ms);
+        socket.once("close", onClose);
+    });
+}
 
 const STATUS_TEXT: Record<number, string> = { 429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout" };
 
@@ -63,11 +82,14 @@ export async function buildServer(ctx: Context, options: ServerOptions): Promise
         bodyLimit: 1024 * 1024,
     });
     app.decorateRequest("startedAt", 0n);
+    app.decorateRequest("logged", false);
 
     // Bodies of other content types arrive as text; each API decides (Unleash: 415; Infisical: 415).
     app.addContentTypeParser("*", { parseAs: "string" }, (_req, body, done) => done(null, body));
 
     const logRequest = (req: FastifyRequest, status: number | string, extra: Record<string, unknown> = {}) => {
+        if (req.logged) return;
+        req.logged = true;
         ctx.log({
             time: new Date().toISOString(),
             level: "info",
@@ -91,7 +113,11 @@ export async function buildServer(ctx: Context, options: ServerOptions): Promise
         const fault = ctx.faults.take(req.method, path);
         if (!fault) return;
         req.fault = fault;
-        if (fault.latencyMs) await sleep(fault.latencyMs);
+        if (fault.latencyMs && (await pause(fault.latencyMs, req.raw.socket))) {
+            reply.hijack();
+            logRequest(req, "client closed");
+            return reply;
+        }
         if (fault.drop === "before") {
             reply.hijack();
             req.raw.socket?.destroy();
@@ -115,7 +141,6 @@ export async function buildServer(ctx: Context, options: ServerOptions): Promise
     });
 
     app.addHook("onResponse", async (req, reply) => {
-        if (req.fault?.drop) return; // logged when dropped
         logRequest(req, reply.statusCode);
     });
 

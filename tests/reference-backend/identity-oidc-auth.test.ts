@@ -1,0 +1,176 @@
+/**
+ * `/api/v1/auth/oidc-auth/identities/:identityId` of the reference backend against the API document (002) and
+ * Infisical's router and service: defaults, response shape, trusted IPs as `{ipAddress, type, prefix?}`, list
+ * formatting, TTL ranges and the TTL/max-TTL rules, the service's errors for attaching twice and for OIDC auth
+ * that is not attached, and the encrypted CA certificate.
+ */
+import { promises as fs } from "fs";
+import * as path from "path";
+import { Backend, infisical, Ready, start } from "./helpers";
+
+let backend: Backend;
+let ready: Ready;
+
+beforeAll(async () => {
+    backend = await start({ seed: { organizations: 1, identitiesPerOrg: 6, unleashInstances: 1 } });
+    ready = backend.ready;
+});
+afterAll(async () => {
+    await backend?.stop();
+});
+
+const id = (i: number) => ready.infisical.identityIds[i];
+const api = () => infisical(ready);
+const minimal = () => ({ oidcDiscoveryUrl: ready.issuer.url, boundIssuer: ready.issuer.url, boundClaims: {} });
+const CA = "-----BEGIN CERTIFICATE-----\nMIIBreferencebackendtestcertificate\n-----END CERTIFICATE-----";
+
+describe("attach", () => {
+    test("the documented defaults, and the response shape", async () => {
+        const res = await api().postAuth(id(0), minimal());
+        expect(res.status).toBe(200);
+        expect(res.json).toEqual({
+            identityOidcAuth: {
+                id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+                accessTokenTTL: 2592000,
+                accessTokenMaxTTL: 2592000,
+                accessTokenNumUsesLimit: 0,
+                accessTokenTrustedIps: [
+                    { ipAddress: "0.0.0.0", type: "ipv4", prefix: 0 },
+                    { ipAddress: "::", type: "ipv6", prefix: 0 },
+                ],
+                identityId: id(0),
+                oidcDiscoveryUrl: ready.issuer.url,
+                boundIssuer: ready.issuer.url,
+                boundAudiences: "",
+                boundClaims: {},
+                claimMetadataMapping: null,
+                boundSubject: "",
+                createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+                updatedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+                caCert: "",
+            },
+        });
+    });
+
+    test("lists formatted with \", \", trusted IPs kept as written with type and prefix", async () => {
+        const res = await api().postAuth(id(1), {
+            ...minimal(),
+            boundAudiences: "sts.example.com,https://github.com/example-org ",
+            boundClaims: { repository: "example-org/infra,example-org/*", ref: "refs/heads/main" },
+            boundSubject: "repo:example-org/*",
+            accessTokenTrustedIps: [{ ipAddress: "10.1.2.3/8" }, { ipAddress: "192.168.1.1" }, { ipAddress: "2001:db8::/32" }],
+            accessTokenTTL: 3600,
+            accessTokenMaxTTL: 7200,
+            accessTokenNumUsesLimit: 5,
+            caCert: `  ${CA}\n`,
+        });
+        expect(res.status).toBe(200);
+        expect(res.json.identityOidcAuth).toMatchObject({
+            boundAudiences: "sts.example.com, https://github.com/example-org",
+            boundClaims: { repository: "example-org/infra, example-org/*", ref: "refs/heads/main" },
+            accessTokenTrustedIps: [
+                { ipAddress: "10.1.2.3", type: "ipv4", prefix: 8 },
+                { ipAddress: "192.168.1.1", type: "ipv4" },
+                { ipAddress: "2001:db8::", type: "ipv6", prefix: 32 },
+            ],
+            accessTokenNumUsesLimit: 5,
+            caCert: CA,
+        });
+        expect(res.json.identityOidcAuth.accessTokenTrustedIps[1]).not.toHaveProperty("prefix");
+        const file = await fs.readFile(path.join(ready.dataDir, "state.json"), "utf8");
+        expect(file).not.toContain("referencebackendtestcertificate");
+    });
+
+    test("attaching twice: 400 with Infisical's message", async () => {
+        const res = await api().postAuth(id(0), minimal());
+        expect(res.status).toBe(400);
+        expect(res.json).toEqual({ reqId: expect.any(String), statusCode: 400, message: "Failed to add OIDC Auth to already configured identity", error: "BadRequest" });
+    });
+
+    test("an unknown identity: 404", async () => {
+        const unknown = "00000000-0000-4000-8000-000000000404";
+        const res = await api().postAuth(unknown, minimal());
+        expect(res.status).toBe(404);
+        expect(res.json).toMatchObject({ statusCode: 404, message: `Failed to find identity with ID ${unknown}`, error: "NotFound" });
+    });
+
+    test.each([
+        ["a TTL above ten years", { accessTokenTTL: 315360001 }, "accessTokenTTL", "too_big"],
+        ["a negative max TTL", { accessTokenMaxTTL: -1 }, "accessTokenMaxTTL", "too_small"],
+        ["a fractional TTL", { accessTokenTTL: 1.5 }, "accessTokenTTL", "invalid_type"],
+        ["a missing boundClaims", { boundClaims: undefined }, "boundClaims", "invalid_type"],
+        ["a claim that is not a string", { boundClaims: { a: 1 } }, "boundClaims.a", "invalid_type"],
+        ["an empty boundIssuer", { boundIssuer: "" }, "boundIssuer", "too_small"],
+        ["a discovery URL that is not a URL", { oidcDiscoveryUrl: "not a url" }, "oidcDiscoveryUrl", "invalid_format"],
+        ["an empty trusted IP list", { accessTokenTrustedIps: [] }, "accessTokenTrustedIps", "too_small"],
+        ["an unknown property", { boundAudience: "typo" }, "", "unrecognized_keys"],
+    ])("422 for %s", async (_name, extra, field, code) => {
+        const res = await api().postAuth(id(2), { ...minimal(), ...extra });
+        expect(res.status).toBe(422);
+        expect(res.json.error).toBe("ValidationFailure");
+        expect(res.json.message.map((i: { path: unknown[]; code: string }) => [i.path.join("."), i.code])).toContainEqual([field, code]);
+    });
+
+    test("TTL above the max TTL: 422 with the router's message", async () => {
+        const res = await api().postAuth(id(2), { ...minimal(), accessTokenTTL: 9000, accessTokenMaxTTL: 60 });
+        expect(res.status).toBe(422);
+        expect(res.json.message[0].message).toBe("Access Token TTL cannot be greater than Access Token Max TTL.");
+    });
+
+    test("an invalid trusted IP or CIDR: 400", async () => {
+        for (const ipAddress of ["10.0.0.0/33", "300.1.1.1", "fe80::/129", "10.0.0.0/", "example.com"]) {
+            const res = await api().postAuth(id(2), { ...minimal(), accessTokenTrustedIps: [{ ipAddress }] });
+            expect({ ipAddress, status: res.status, message: res.json.message }).toEqual({ ipAddress, status: 400, message: "The IP is not a valid IPv4, IPv6, or CIDR block" });
+        }
+        expect((await api().getAuth(id(2))).status).toBe(400); // nothing attached
+    });
+});
+
+describe("read, update, revoke", () => {
+    test("GET, PATCH and DELETE where nothing is attached: 400 with the service's messages", async () => {
+        expect((await api().getAuth(id(3))).json).toMatchObject({ statusCode: 400, message: "The identity does not have OIDC Auth attached", error: "BadRequest" });
+        expect((await api().patchAuth(id(3), { boundSubject: "x" })).json).toMatchObject({ statusCode: 400, message: "Failed to update OIDC Auth" });
+        expect((await api().deleteAuth(id(3))).json).toMatchObject({ statusCode: 400, message: "The identity does not have OIDC auth" });
+        expect((await api().getAuth("00000000-0000-4000-8000-000000000404")).status).toBe(404);
+    });
+
+    test("PATCH changes the given fields only, keeps createdAt, moves updatedAt", async () => {
+        const before = (await api().getAuth(id(1))).json.identityOidcAuth;
+        const res = await api().patchAuth(id(1), { boundSubject: "repo:attacker/*", accessTokenTrustedIps: [{ ipAddress: "172.16.0.0/12" }] });
+        expect(res.status).toBe(200);
+        const after = res.json.identityOidcAuth;
+        expect(after).toMatchObject({
+            id: before.id,
+            boundSubject: "repo:attacker/*",
+            accessTokenTrustedIps: [{ ipAddress: "172.16.0.0", type: "ipv4", prefix: 12 }],
+            boundAudiences: before.boundAudiences,
+            accessTokenTTL: 3600,
+            caCert: CA,
+            createdAt: before.createdAt,
+        });
+        expect(Date.parse(after.updatedAt)).toBeGreaterThanOrEqual(Date.parse(before.updatedAt));
+        expect((await api().getAuth(id(1))).json.identityOidcAuth).toEqual(after);
+    });
+
+    test("PATCH TTL rules: the router's (both given) and the service's (against the stored values)", async () => {
+        const both = await api().patchAuth(id(1), { accessTokenTTL: 100, accessTokenMaxTTL: 50 });
+        expect(both.status).toBe(422);
+        // Stored: TTL 3600, max 7200. A new max below the stored TTL is refused by the service.
+        const maxOnly = await api().patchAuth(id(1), { accessTokenMaxTTL: 60 });
+        expect(maxOnly.status).toBe(400);
+        expect(maxOnly.json.message).toBe("Access token TTL cannot be greater than max TTL");
+        const ok = await api().patchAuth(id(1), { accessTokenTTL: 1800 });
+        expect(ok.json.identityOidcAuth).toMatchObject({ accessTokenTTL: 1800, accessTokenMaxTTL: 7200 });
+        const caCleared = await api().patchAuth(id(1), { caCert: "" });
+        expect(caCleared.json.identityOidcAuth.caCert).toBe("");
+    });
+
+    test("DELETE revokes it and answers without caCert; it can be attached again", async () => {
+        const res = await api().deleteAuth(id(1));
+        expect(res.status).toBe(200);
+        expect(res.json.identityOidcAuth).toMatchObject({ identityId: id(1), boundSubject: "repo:attacker/*" });
+        expect(res.json.identityOidcAuth).not.toHaveProperty("caCert");
+        expect((await api().getAuth(id(1))).status).toBe(400);
+        expect((await api().postAuth(id(1), minimal())).status).toBe(200);
+    });
+});
