@@ -150,6 +150,8 @@ export async function buildServer(ctx: Context, options: ServerOptions): Promise
         if (error instanceof UnleashApiError) return reply.code(error.statusCode).send(error.toJSON());
 
         const fe = error as FastifyError;
+        // JSON.parse messages quote the body: never echo (or log) a part of it.
+        const message = error instanceof SyntaxError || fe.code === "FST_ERR_CTP_INVALID_JSON_BODY" ? "The request body is not valid JSON" : error.message;
         let status = typeof fe.statusCode === "number" && fe.statusCode >= 400 && fe.statusCode < 600 ? fe.statusCode : 500;
         if (status >= 500) {
             ctx.log({ time: new Date().toISOString(), level: "error", msg: "unhandled error", reqId: req.id, route: req.routeOptions?.url, error: error.message });
@@ -157,13 +159,13 @@ export async function buildServer(ctx: Context, options: ServerOptions): Promise
         }
         if (service === "unleash") {
             if (status === 400) {
-                return reply.code(400).send(new UnleashApiError(400, "BadDataError", "Request validation failed: your request body failed to validate. Refer to the `details` list to see what happened.", [{ message: error.message, description: error.message }]).toJSON());
+                return reply.code(400).send(new UnleashApiError(400, "BadDataError", "Request validation failed: your request body failed to validate. Refer to the `details` list to see what happened.", [{ message, description: message }]).toJSON());
             }
-            return reply.code(status).send(new UnleashApiError(status, status >= 500 ? "InternalError" : "UnknownError", status >= 500 ? "Something went wrong" : error.message).toJSON());
+            return reply.code(status).send(new UnleashApiError(status, status >= 500 ? "InternalError" : "UnknownError", status >= 500 ? "Something went wrong" : message).toJSON());
         }
         if (status >= 500) return reply.code(500).send({ reqId: req.id, statusCode: 500, message: "Something went wrong", error: "InternalServerError" });
         const name = status === 400 ? "BadRequest" : status === 413 ? "PayloadTooLarge" : status === 415 ? "UnsupportedMediaType" : "Error";
-        return reply.code(status).send({ reqId: req.id, statusCode: status, message: error.message, error: name });
+        return reply.code(status).send({ reqId: req.id, statusCode: status, message, error: name });
     });
 
     app.get("/healthz", async () => ({ status: "ok" }));

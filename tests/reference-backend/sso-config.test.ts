@@ -80,7 +80,8 @@ describe("validation (422 ValidationFailure, the zod issues as message)", () => 
         expect(res.status).toBe(415);
         const broken = await call("POST", `${ready.infisical.url}/api/v1/sso/oidc/config`, { authorization: `Bearer ${org(0).token}`, raw: "{not json", contentType: "application/json" });
         expect(broken.status).toBe(400);
-        expect(broken.json).toMatchObject({ statusCode: 400, error: "BadRequest" });
+        expect(broken.json).toMatchObject({ statusCode: 400, error: "BadRequest", message: "The request body is not valid JSON" });
+        expect(broken.text).not.toContain("not json"); // the body is never echoed
     });
 
     test("nothing was created by the refused requests", async () => {
