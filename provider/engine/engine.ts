@@ -284,6 +284,16 @@ export class ResourceEngine implements pulumi.dynamic.ResourceProvider {
         return obj[rule.responseName ?? rule.apiName ?? s.enabledField] === true;
     }
 
+    /**
+     * The object after a write, as reads will see it: the answer when it carries the object, except for full-replace
+     * APIs (Unleash), whose answer is not what a GET returns (derived fields), so they are read once more.
+     */
+    private async afterWrite(client: HttpClient, key: Record<string, string>, body: unknown): Promise<Props | undefined> {
+        const answered = this.unwrap(body);
+        if (answered && !this.desc.api.update.needsCurrent) return answered;
+        return (await this.readRaw(client, key))?.obj ?? answered;
+    }
+
     private existenceOf(found: { obj: Props } | undefined): "absent" | "active" | "disabled" {
         return !found ? "absent" : this.isEnabled(found.obj) ? "active" : "disabled";
     }
@@ -563,8 +573,7 @@ export class ResourceEngine implements pulumi.dynamic.ResourceProvider {
                 }
 
                 try {
-                    // The answer carries the object; APIs that answer without it are read once more.
-                    const obj = this.unwrap(body) ?? (await this.readRaw(client, key))?.obj;
+                    const obj = await this.afterWrite(client, key, body);
                     const outs = await this.outputsFrom(obj, this.normalizedDesired(ins), ins, target);
                     return { id, outs };
                 } catch (err) {
@@ -637,7 +646,7 @@ export class ResourceEngine implements pulumi.dynamic.ResourceProvider {
                     if (matchesGone(err, this.desc.api.read.gone)) throw new ProviderError(this.goneMessage(key, conn.url as string));
                     throw err;
                 }
-                const obj = this.unwrap(res.body) ?? (await this.readRaw(client, key))?.obj;
+                const obj = await this.afterWrite(client, key, res.body);
                 const fallback = { ...old, ...this.normalizedDesired(ins) };
                 return { outs: await this.outputsFrom(obj, fallback, ins, conn.url as string, old) };
             },

@@ -115,9 +115,13 @@ export const oidcSsoConfig: ResourceDescription = {
             path: "/api/v1/sso/oidc/config",
             body: ({ desired }) => desired,
             idempotent: false,
+            // Infisical keeps one configuration per organization through a unique index: a second POST is a 500
+            // (the database's refusal). Any of these answers makes create read the organization's configuration to
+            // tell an existing one (taken over or refused) from a real failure (rethrown).
             alreadyExists: [
                 { status: 400, message: /already/i },
                 { status: 409 },
+                { status: 500 },
             ],
         },
         update: { method: "PATCH", path: "/api/v1/sso/oidc/config", body: ({ desired }) => desired },

@@ -186,7 +186,7 @@ describe("OidcSsoConfig error paths", () => {
     test("401: an invalid token, with the API's message and how to fix it, without the token", async () => {
         const err = await rejection(createWith(desired({ connection: { token: "st.not-a-valid-token-000" } })));
         produced.err401 = err;
-        expect(err.message).toMatch(/^Infisical API: GET \/api\/v1\/sso\/oidc\/config\?organizationId=\S+ returned 401 Unauthorized: /);
+        expect(err.message).toMatch(/^Infisical API: POST \/api\/v1\/sso\/oidc\/config returned 401 Unauthorized: /); // create asks directly
         expect(err.message).toContain("(reqId: ");
         expect(err.message).toContain("How to fix: the token (from the resource's connection.token) is missing, invalid or expired");
         expect(err.message).not.toContain("not-a-valid-token");
