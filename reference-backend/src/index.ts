@@ -25,6 +25,7 @@ import { Store, type State } from "./store";
 export type { FaultRule } from "./faults";
 export type { SeedOptions } from "./seed";
 export type { LogLine } from "./context";
+export { startBackendProcess, type ProcessBackend, type ProcessBackendOptions } from "./process";
 
 export interface BackendOptions {
     /** TCP port; 0 (the default) picks a free one. */

@@ -8,32 +8,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { assertNoLeaks, credentialsOf } from "../helpers/leak-scan";
+import { ensureBuilt, mainJs } from "./build";
 import { bearer, call, infisical, type Ready } from "./helpers";
 
-const repoRoot = path.resolve(__dirname, "..", "..");
-const mainJs = path.join(repoRoot, "dist", "reference-backend", "src", "main.js");
 let workDir: string;
-
-function newestMtime(dir: string): number {
-    let newest = 0;
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-        const p = path.join(dir, entry.name);
-        if (entry.isDirectory()) newest = Math.max(newest, newestMtime(p));
-        else if (entry.name.endsWith(".ts")) newest = Math.max(newest, fs.statSync(p).mtimeMs);
-    }
-    return newest;
-}
-
-function ensureBuilt(): Promise<void> {
-    const stale = !fs.existsSync(mainJs) || fs.statSync(mainJs).mtimeMs < newestMtime(path.join(repoRoot, "reference-backend"));
-    if (!stale) return Promise.resolve();
-    const tsc = path.join(repoRoot, "node_modules", ".bin", "tsc");
-    const args = ["--outDir", "dist", "--rootDir", ".", "--module", "commonjs", "--moduleResolution", "node", "--target", "ES2022", "--lib", "ES2023",
-        "--strict", "--esModuleInterop", "--skipLibCheck", "--resolveJsonModule", "--sourceMap", "--types", "node", "reference-backend/src/main.ts"];
-    return new Promise((resolve, reject) =>
-        execFile(tsc, args, { cwd: repoRoot }, (err, stdout, stderr) => (err ? reject(new Error(`build failed: ${stdout}${stderr}`)) : resolve())),
-    );
-}
 
 interface Running {
     child: ChildProcessWithoutNullStreams;
