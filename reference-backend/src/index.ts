@@ -20,7 +20,7 @@ import { Faults, parseFaultRules, Stats, type FaultRule } from "./faults";
 import { deriveJwtSecret, loadOrCreateMasterKey, Vault } from "./secrets";
 import { seedSchema, seedState, type SeedOptions } from "./seed";
 import { buildServer } from "./server";
-import { Store, type State } from "./store";
+import { lockDataDir, Store, type State } from "./store";
 
 export type { FaultRule } from "./faults";
 export type { SeedOptions } from "./seed";
@@ -139,7 +139,9 @@ export async function startBackend(options: BackendOptions = {}): Promise<Backen
     await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
 
     let app: Awaited<ReturnType<typeof buildServer>> | undefined;
+    let unlock: (() => Promise<void>) | undefined;
     try {
+        unlock = await lockDataDir(dataDir);
         const masterKey = await loadOrCreateMasterKey(dataDir);
         const vault = new Vault(masterKey);
         const jwtSecret = deriveJwtSecret(masterKey);
@@ -182,6 +184,7 @@ export async function startBackend(options: BackendOptions = {}): Promise<Backen
                 stopped ??= (async () => {
                     await server.close();
                     await store.flush();
+                    await unlock?.();
                     if (temporary) await fs.rm(dataDir, { recursive: true, force: true });
                 })();
                 return stopped;
@@ -189,6 +192,7 @@ export async function startBackend(options: BackendOptions = {}): Promise<Backen
         };
     } catch (err) {
         await app?.close().catch(() => undefined);
+        await unlock?.().catch(() => undefined);
         if (temporary) await fs.rm(dataDir, { recursive: true, force: true }).catch(() => undefined);
         throw err;
     }

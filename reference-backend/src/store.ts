@@ -165,6 +165,49 @@ export interface State {
     unleash: { instances: UnleashInstanceRecord[] };
 }
 
+const LOCK_FILE = "lock";
+const lockedHere = new Set<string>();
+
+function isAlive(pid: number): boolean {
+    try {
+        process.kill(pid, 0);
+        return true;
+    } catch (err) {
+        return (err as NodeJS.ErrnoException).code === "EPERM";
+    }
+}
+
+/**
+ * One backend per data directory: a `lock` file with the owner's pid. A lock whose process is gone (or that names
+ * this process but was not taken by it, e.g. PID 1 after a container restart) is stale and taken over.
+ * Returns the function that releases it.
+ */
+export async function lockDataDir(dir: string): Promise<() => Promise<void>> {
+    const key = path.resolve(dir);
+    if (lockedHere.has(key)) throw new Error(`the data directory ${dir} is already used by a backend of this process`);
+    const file = path.join(dir, LOCK_FILE);
+    for (let attempt = 0; attempt < 2; attempt++) {
+        try {
+            const handle = await fs.open(file, "wx", 0o600);
+            await handle.writeFile(`${process.pid}\n`, "utf8");
+            await handle.close();
+            lockedHere.add(key);
+            return async () => {
+                lockedHere.delete(key);
+                await fs.rm(file, { force: true });
+            };
+        } catch (err) {
+            if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+            const owner = Number.parseInt((await fs.readFile(file, "utf8").catch(() => "")).trim(), 10);
+            if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
+                throw new Error(`the data directory ${dir} is in use by another backend (pid ${owner}); stop it, or use another --data-dir`);
+            }
+            await fs.rm(file, { force: true }); // stale
+        }
+    }
+    throw new Error(`could not lock the data directory ${dir}`);
+}
+
 export class Store {
     readonly dir: string;
     readonly file: string;

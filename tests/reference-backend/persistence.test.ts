@@ -80,7 +80,7 @@ test("concurrent changes are all applied and saved; the file stays valid JSON an
         expect(live.boundSubject).toBe(state.infisical.identityOidcAuths.find((a: { identityId: string }) => a.identityId === id).boundSubject);
     }
     const files = await fs.readdir(dataDir);
-    expect(files.sort()).toEqual(["master.key", "state.json"]);
+    expect(files.sort()).toEqual(["lock", "master.key", "state.json"]);
 });
 
 test("a change that fails leaves state and file unchanged", async () => {
@@ -106,4 +106,16 @@ test("without a data directory a temporary one is used and removed by stop()", a
     await b.stop();
     await b.stop(); // idempotent
     await expect(fs.stat(dir)).rejects.toThrow(/ENOENT/);
+});
+
+test("one backend per data directory; a stale lock is taken over; stop releases it", async () => {
+    backend = await start({ dataDir, seed: { organizations: 1, identitiesPerOrg: 1, unleashInstances: 1 } });
+    await expect(start({ dataDir })).rejects.toThrow(/already used by a backend of this process/);
+    await backend.stop();
+    backend = undefined;
+    await expect(fs.stat(path.join(dataDir, "lock"))).rejects.toThrow(/ENOENT/);
+    // A lock left by a process that is gone (a crash): taken over.
+    await fs.writeFile(path.join(dataDir, "lock"), "2147483646\n");
+    backend = await start({ dataDir });
+    expect((await fs.readFile(path.join(dataDir, "lock"), "utf8")).trim()).toBe(String(process.pid));
 });
