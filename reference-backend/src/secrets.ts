@@ -9,7 +9,7 @@
  *   with bcrypt.
  * - The key that signs Infisical access tokens (HS256) is derived from the master key with HKDF.
  */
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, randomInt, scryptSync, timingSafeEqual } from "crypto";
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, randomInt, scrypt, scryptSync, timingSafeEqual } from "crypto";
 import { promises as fs } from "fs";
 import * as path from "path";
 
@@ -86,11 +86,14 @@ export function hashSecret(secret: string): string {
     return `scrypt$${salt.toString("base64url")}$${hash.toString("base64url")}`;
 }
 
-export function verifySecret(secret: string, stored: string): boolean {
+/** Checks a secret against {@link hashSecret}'s hash (off the event loop). */
+export async function verifySecret(secret: string, stored: string): Promise<boolean> {
     const [scheme, salt, hash] = stored.split("$");
     if (scheme !== "scrypt" || !salt || !hash) return false;
     const expected = Buffer.from(hash, "base64url");
-    const actual = scryptSync(secret, Buffer.from(salt, "base64url"), expected.length, { N: SCRYPT.N, r: SCRYPT.r, p: SCRYPT.p });
+    const actual = await new Promise<Buffer>((resolve, reject) =>
+        scrypt(secret, Buffer.from(salt, "base64url"), expected.length, { N: SCRYPT.N, r: SCRYPT.r, p: SCRYPT.p }, (err, key) => (err ? reject(err) : resolve(key))),
+    );
     return timingSafeEqual(actual, expected);
 }
 

@@ -113,7 +113,7 @@ export function registerLoginRoutes(app: FastifyInstance, ctx: Context): void {
         const ua = ctx.store.state.infisical.universalAuths.find((u) => u.clientId === body.clientId);
         if (!ua) throw inf.notFound("No identity with specified client ID was found");
         if (!isTrusted(req.ip, ua.clientSecretTrustedIps)) throw inf.forbidden("You are not allowed to access this resource from the current IP address");
-        if (!verifySecret(body.clientSecret, ua.clientSecretHash)) throw inf.unauthorized("Invalid credentials");
+        if (!(await verifySecret(body.clientSecret, ua.clientSecretHash))) throw inf.unauthorized("Invalid credentials");
         return issueAccessToken(
             ctx,
             (draft) => {
