@@ -57,7 +57,8 @@ async function main(): Promise<void> {
         if (!process.stdout.destroyed) process.stdout.write(`${JSON.stringify(line)}\n`);
     };
 
-    const backend: Backend = await startBackend({
+    // Signal handlers first: a signal sent right after the ready line (or during the start) must stop cleanly.
+    const started = startBackend({
         port: opts.port,
         host: opts.host,
         dataDir: opts.dataDir,
@@ -66,8 +67,6 @@ async function main(): Promise<void> {
         publicUrl: opts.publicUrl,
         log: opts.quiet ? false : (line) => write(line),
     });
-    write(backend.ready);
-
     let stopping = false;
     const shutdown = (signal: string) => {
         if (stopping) {
@@ -76,16 +75,21 @@ async function main(): Promise<void> {
         }
         stopping = true;
         process.stderr.write(`reference-backend: ${signal}, shutting down\n`);
-        backend.stop().then(
-            () => process.exit(0),
-            (err: unknown) => {
-                process.stderr.write(`reference-backend: shutdown failed: ${err instanceof Error ? err.message : String(err)}\n`);
-                process.exit(1);
-            },
-        );
+        started
+            .then((backend: Backend) => backend.stop())
+            .then(
+                () => process.exit(0),
+                (err: unknown) => {
+                    process.stderr.write(`reference-backend: shutdown failed: ${err instanceof Error ? err.message : String(err)}\n`);
+                    process.exit(1);
+                },
+            );
     };
     process.on("SIGINT", () => shutdown("SIGINT"));
     process.on("SIGTERM", () => shutdown("SIGTERM"));
+
+    const backend = await started;
+    if (!stopping) write(backend.ready);
 }
 
 main().catch((err: unknown) => {
