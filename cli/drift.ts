@@ -66,17 +66,26 @@ function resourceName(urn: string): string {
     return urn.split("::").pop() ?? urn;
 }
 
-/** Field-by-field comparison of the state before and after the refresh read. */
+/**
+ * Field-by-field comparison of the state before and after the refresh read. Secret values arrive masked, so a
+ * secret's change is told by its salted hash output (`<field>Hash`, kept by the providers of this package), else by
+ * the engine's list of changed keys when it gives one.
+ */
 export function fieldDrifts(before: Record<string, unknown>, after: Record<string, unknown>, changedKeys?: string[]): FieldDrift[] {
     const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
     const drifts: FieldDrift[] = [];
     for (const field of [...keys].sort()) {
         if (isInternalField(field)) continue;
+        if (field.endsWith("Hash") && keys.has(field.slice(0, -"Hash".length))) continue; // reported with its field
         const desired = before[field];
         const live = after[field];
         const secret = isSecretValue(desired) || isSecretValue(live);
-        // Secret values arrive masked, so equality of the masks says nothing: trust the engine's list of changed keys.
-        const changed = secret ? (changedKeys ?? []).includes(field) : !deepEqual(desired, live, { strict: true });
+        const hash = `${field}Hash`;
+        const changed = !secret
+            ? !deepEqual(desired, live, { strict: true })
+            : keys.has(hash)
+              ? !deepEqual(before[hash], after[hash], { strict: true })
+              : (changedKeys ?? []).includes(field);
         if (changed) {
             drifts.push({ field, desired: secret ? SECRET_MASK : desired, live: secret ? SECRET_MASK : live, secret });
         }

@@ -342,6 +342,12 @@ export class ResourceEngine implements pulumi.dynamic.ResourceProvider {
                 out[h] = previous[h];
             }
         }
+        // Secrets the API does return get a salted hash too (the salt kept across reads, so an unchanged value keeps
+        // its hash): events and diffs mask secret values, so this is how a change of one shows in a refresh.
+        for (const field of this.apiFields().filter((f) => this.rule(f).secret && !this.rule(f).writeOnly)) {
+            const value = out[field];
+            if (typeof value === "string" && value !== "") out[hashField(field)] = await hashSecret(value, saltOf(previous?.[hashField(field)]));
+        }
         out[TARGET_URL] = target;
         if (inputs.connection !== undefined) out.connection = inputs.connection;
         if (inputs.adoptExisting !== undefined) out.adoptExisting = inputs.adoptExisting;

@@ -7,7 +7,7 @@
  * the Pulumi program's directory (the dynamic-provider process runs with the program's directory as cwd), and
  * forwards the call. No zod schema, no `pulumi.*` object, no credential and no machine path ends up in the state.
  *
- * Resolution: `require("pulumi-oidc-settings/runtime")` relative to `<cwd>/__pulumi_oidc__.js`, which finds the
+ * Resolution: `require("pulumi-oidc-settings/runtime")` relative to the process's cwd, which finds the
  * package in the program's node_modules, or the package itself through its "exports" (self-reference) for
  * programs inside this repository. The environment variable PULUMI_OIDC_SETTINGS_RUNTIME may name another module
  * path or specifier (for unusual layouts).
@@ -16,30 +16,29 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 
-/** Loads the runtime module in the dynamic-provider process. Self-contained on purpose (it is serialized). */
-function loadRuntime() {
-    const spec = process.env.PULUMI_OIDC_SETTINGS_RUNTIME || "pulumi-oidc-settings/runtime";
-    try {
-        return require("module").createRequire(require("path").join(process.cwd(), "__pulumi_oidc__.js"))(spec);
-    } catch (err) {
-        throw new Error(
-            "pulumi-oidc-settings: cannot load " + spec + " from " + process.cwd() + " (" + (err && (err as Error).message) + "). " +
-                "Install the package in the Pulumi project (npm install pulumi-oidc-settings) and build it, or set PULUMI_OIDC_SETTINGS_RUNTIME.",
-        );
-    }
-}
-
-/** A provider object forwarding every method to the runtime's engine for `kind`. */
+/**
+ * A provider object forwarding every method to the runtime's engine for `kind`. Every function the serializer
+ * copies costs a fixed wrapper of ~170 bytes, so the methods are one-line calls into a single loader.
+ */
 export function makeForwarder(kind: string): pulumi.dynamic.ResourceProvider {
-    const load = loadRuntime;
+    const call = async (method: string, args: unknown[]) => {
+        const spec = process.env.PULUMI_OIDC_SETTINGS_RUNTIME || "pulumi-oidc-settings/runtime";
+        let rt;
+        try {
+            rt = require("module").createRequire(process.cwd() + "/_")(spec);
+        } catch (e) {
+            throw new Error("pulumi-oidc-settings: cannot load " + spec + ": npm install pulumi-oidc-settings in the Pulumi project. " + (e as Error).message);
+        }
+        return rt.forward(kind, method, args);
+    };
     return {
-        configure: async (req) => load().configure(req),
-        check: async (olds, news) => load().provider(kind).check(olds, news),
-        diff: async (id, olds, news) => load().provider(kind).diff(id, olds, news),
-        create: async (inputs) => load().provider(kind).create(inputs),
-        read: async (id, props) => load().provider(kind).read(id, props),
-        update: async (id, olds, news) => load().provider(kind).update(id, olds, news),
-        delete: async (id, props) => load().provider(kind).delete(id, props),
+        configure: (...a) => call("configure", a),
+        check: (...a) => call("check", a),
+        diff: (...a) => call("diff", a),
+        create: (...a) => call("create", a),
+        read: (...a) => call("read", a),
+        update: (...a) => call("update", a),
+        delete: (...a) => call("delete", a),
     };
 }
 

@@ -39,6 +39,13 @@ export async function configure(req: pulumi.dynamic.ConfigureRequest | { config?
     setStackConfig(req?.config);
 }
 
+/** The entry point of the serialized providers: one call per provider method. */
+export function forward(kind: string, method: string, args: unknown[]): Promise<unknown> {
+    if (method === "configure") return configure(args[0] as pulumi.dynamic.ConfigureRequest);
+    const engine = provider(kind) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+    return engine[method](...args);
+}
+
 /** Kinds this runtime serves. */
 export const kinds: readonly string[] = Object.keys(descriptions);
 

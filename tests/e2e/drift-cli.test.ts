@@ -3,7 +3,7 @@
  * against a stack deployed under the real engine and the reference backend. Exit codes, per-field reports in the
  * three formats, --fail-on, and the errors users hit (missing stack, wrong passphrase, unreachable API).
  */
-import { spawnSync } from "child_process";
+import { execFile } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { request } from "undici";
@@ -34,15 +34,17 @@ describeWithEngine("oidc-drift against a deployed stack", () => {
     let credentials: Record<string, string> = {};
     const outputs: string[] = [];
 
-    /** Runs the CLI the way a pipeline does; everything it prints is kept for the leak scan. */
-    function drift(args: string[], env: Record<string, string> = {}) {
-        const res = spawnSync(nodeBin, [cliPath, "--cwd", t.workDir, ...args], {
-            env: { ...process.env, ...t.env, ...env },
-            encoding: "utf8",
-            timeout: 120_000,
+    /**
+     * Runs the CLI the way a pipeline does; everything it prints is kept for the leak scan. Asynchronous: the
+     * backend runs in this process and must keep answering.
+     */
+    function drift(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+        return new Promise((resolve) => {
+            execFile(nodeBin, [cliPath, "--cwd", t.workDir, ...args], { env: { ...process.env, ...t.env, ...env }, encoding: "utf8", timeout: 120_000 }, (err, stdout, stderr) => {
+                outputs.push(stdout, stderr);
+                resolve({ code: err ? (typeof err.code === "number" ? err.code : -1) : 0, stdout, stderr });
+            });
         });
-        outputs.push(res.stdout, res.stderr);
-        return { code: res.status, stdout: res.stdout, stderr: res.stderr };
     }
 
     beforeAll(async () => {
@@ -72,8 +74,8 @@ describeWithEngine("oidc-drift against a deployed stack", () => {
         await backend?.stop();
     });
 
-    test("no drift right after up: exit 0 and a one-line all-clear", () => {
-        const res = drift(["--stack", "drift"]);
+    test("no drift right after up: exit 0 and a one-line all-clear", async () => {
+        const res = await drift(["--stack", "drift"]);
         expect(res.stderr).toContain('Checking stack "drift"');
         expect(res.code).toBe(0);
         expect(res.stdout).toMatch(/^No drift: 3 resource\(s\) of stack "drift" match the live APIs\./);
@@ -91,7 +93,7 @@ describeWithEngine("oidc-drift against a deployed stack", () => {
             secret: "rotated-by-someone-else",
         });
 
-        const human = drift(["--stack", "drift", "--quiet"]);
+        const human = await drift(["--stack", "drift", "--quiet"]);
         expect(human.code).toBe(2);
         expect(human.stderr).toBe("");
         expect(human.stdout).toContain('Drift in stack "drift": 2 of 3 resource(s) changed outside Pulumi.');
@@ -99,7 +101,7 @@ describeWithEngine("oidc-drift against a deployed stack", () => {
         expect(human.stdout).toContain("secret: \"[secret]\" => \"[secret]\" (secret, value hidden)");
         expect(human.stdout).not.toContain("rotated-by-someone-else");
 
-        const json = drift(["--stack", "drift", "--json", "--quiet"]);
+        const json = await drift(["--stack", "drift", "--json", "--quiet"]);
         expect(json.code).toBe(2);
         const report = JSON.parse(json.stdout);
         expect(report.checked).toBe(3);
@@ -109,21 +111,21 @@ describeWithEngine("oidc-drift against a deployed stack", () => {
         expect(byName.sso.fields).toEqual([{ field: "allowedEmailDomains", desired: "example.com,example.org", live: "evil.example", secret: false }]);
         expect(byName.unleash.fields).toEqual([{ field: "secret", desired: "[secret]", live: "[secret]", secret: true }]);
 
-        const md = drift(["--stack", "drift", "--markdown", "--quiet"]);
+        const md = await drift(["--stack", "drift", "--markdown", "--quiet"]);
         expect(md.code).toBe(2);
         expect(md.stdout).toContain("| `sso` | `pulumi-nodejs:dynamic/infisical:OidcSsoConfig` | `allowedEmailDomains` | `\"example.com,example.org\"` | `\"evil.example\"` |");
     });
 
     test("--fail-on chooses the kinds that fail the run; a revoked identity auth is reported as deleted", async () => {
-        expect(drift(["--stack", "drift", "--fail-on", "deleted", "--quiet"]).code).toBe(0);
+        expect((await drift(["--stack", "drift", "--fail-on", "deleted", "--quiet"])).code).toBe(0);
         const { infisical } = backend.ready;
         const revoked = await api("DELETE", `${infisical.url}/api/v1/auth/oidc-auth/identities/${infisical.identityIds[0]}`, `Bearer ${infisical.token}`);
         expect(revoked.status).toBe(200);
-        const res = drift(["--stack", "drift", "--fail-on", "deleted", "--json", "--quiet"]);
+        const res = await drift(["--stack", "drift", "--fail-on", "deleted", "--json", "--quiet"]);
         expect(res.code).toBe(2);
         const report = JSON.parse(res.stdout);
         expect(report.drifted.find((d: { name: string }) => d.name === "ci-identity")).toMatchObject({ kind: "deleted", fields: [] });
-        expect(drift(["--stack", "drift", "--fail-on", "bogus", "--quiet"]).code).toBe(1);
+        expect((await drift(["--stack", "drift", "--fail-on", "bogus", "--quiet"])).code).toBe(1);
     });
 
     test("nothing was written: the state still holds what the last up recorded", async () => {
@@ -133,17 +135,17 @@ describeWithEngine("oidc-drift against a deployed stack", () => {
     });
 
     test("clear errors: a missing stack, a wrong passphrase, an unreachable API", async () => {
-        const missing = drift(["--stack", "no-such-stack", "--quiet"]);
+        const missing = await drift(["--stack", "no-such-stack", "--quiet"]);
         expect(missing.code).toBe(1);
         expect(missing.stderr).toContain('oidc-drift: stack "no-such-stack" does not exist');
 
-        const wrong = drift(["--stack", "drift", "--quiet"], { PULUMI_CONFIG_PASSPHRASE: "not-the-passphrase" });
+        const wrong = await drift(["--stack", "drift", "--quiet"], { PULUMI_CONFIG_PASSPHRASE: "not-the-passphrase" });
         expect(wrong.code).toBe(1);
         expect(wrong.stderr).toContain('cannot decrypt the secrets of stack "drift"');
 
         const url = backend.ready.infisical.url;
         await backend.stop();
-        const down = drift(["--stack", "drift", "--quiet"]);
+        const down = await drift(["--stack", "drift", "--quiet"]);
         expect(down.code).toBe(1);
         expect(down.stderr).toContain('drift check of stack "drift" failed');
         expect(down.stderr).toContain(new URL(url).host);

@@ -2,7 +2,7 @@
  * Runs Pulumi programs under the real engine (the CLI built by scripts/install-engine.sh) with the Automation API,
  * on a local file backend in a temp dir, with no network and no Pulumi Cloud.
  */
-import { execFileSync } from "child_process";
+import { execFile } from "child_process";
 import { randomUUID } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
@@ -49,7 +49,7 @@ export interface TestStack {
     stateDir: string;
     env: Record<string, string>;
     /** Runs the `pulumi` CLI on this stack (for commands the Automation API does not wrap). */
-    cli(args: string[], opts?: { allowFailure?: boolean }): { stdout: string; stderr: string; status: number };
+    cli(args: string[], opts?: { allowFailure?: boolean }): Promise<{ stdout: string; stderr: string; status: number }>;
     cleanup(): Promise<void>;
 }
 
@@ -79,21 +79,16 @@ export async function newStack(programDir: string, stackName = "e2e"): Promise<T
         workDir,
         stateDir,
         env,
+        // Asynchronous on purpose: tests run the reference backend in this process, which must keep answering.
         cli(args, opts) {
-            try {
-                const stdout = execFileSync(path.join(engineBin, "pulumi"), [...args, "--stack", stackName, "--non-interactive"], {
-                    cwd: workDir,
-                    env: { ...process.env, ...env },
-                    encoding: "utf8",
-                    stdio: ["ignore", "pipe", "pipe"],
-                    maxBuffer: 64 * 1024 * 1024,
+            return new Promise((resolve, reject) => {
+                const cmd = [...args, "--stack", stackName, "--non-interactive"];
+                execFile(path.join(engineBin, "pulumi"), cmd, { cwd: workDir, env: { ...process.env, ...env }, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+                    const status = err ? (typeof err.code === "number" ? err.code : 1) : 0;
+                    if (err && !opts?.allowFailure) reject(new Error(`pulumi ${args.join(" ")} failed (${status}): ${stderr}${stdout}`));
+                    else resolve({ stdout, stderr, status });
                 });
-                return { stdout, stderr: "", status: 0 };
-            } catch (err) {
-                const e = err as { stdout?: string; stderr?: string; status?: number };
-                if (!opts?.allowFailure) throw new Error(`pulumi ${args.join(" ")} failed (${e.status}): ${e.stderr ?? ""}${e.stdout ?? ""}`);
-                return { stdout: e.stdout ?? "", stderr: e.stderr ?? "", status: e.status ?? 1 };
-            }
+            });
         },
         async cleanup() {
             fs.rmSync(workDir, { recursive: true, force: true });

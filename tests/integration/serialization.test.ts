@@ -15,7 +15,9 @@ import { Backend, infisicalApi, Ready, start, unleashApi } from "./support";
 
 const repoRoot = path.resolve(__dirname, "..", "..");
 const runtimeJs = path.join(repoRoot, "dist", "provider", "engine", "runtime.js");
-const MAX_PROVIDER_BYTES = 4096;
+// The SDK's serializer wraps each function in ~200 bytes; a provider needs 7 methods plus the handler and a
+// loader (with its how-to-fix message), so ~2.5 KB is the floor (see bench/results.md). Growth fails here.
+const MAX_PROVIDER_BYTES = 2560;
 
 let backend: Backend;
 let ready: Ready;
@@ -154,6 +156,7 @@ test("a program directory without the package gets an error that says how to fix
     );
     fs.rmSync(loose, { recursive: true, force: true });
     expect(out.code).toBe(3);
-    expect(out.stderr).toContain("pulumi-oidc-settings: cannot load pulumi-oidc-settings/runtime from");
+    expect(out.stderr).toContain("pulumi-oidc-settings: cannot load pulumi-oidc-settings/runtime");
+    expect(out.stderr).toContain(loose); // Node's message names where it looked
     expect(out.stderr).toContain("npm install pulumi-oidc-settings");
 });
