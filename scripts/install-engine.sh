@@ -75,10 +75,13 @@ shim_src="$root/node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs"
 # The version `pulumi version` prints, or nothing. The Automation API reads this line.
 cli_version() { "$1" version 2>/dev/null | head -n 1 | tr -d '[:space:]' || true; }
 
+# .langhost records where the language host came from: the sdk version it was built from, or "path:<dir>" for a
+# matching installed pulumi. A build from another language-host version is not reused.
 complete() {
-  local d=$1
+  local d=$1 origin
+  origin=$(cat "$d/.langhost" 2>/dev/null || true)
   [ -x "$d/pulumi" ] && [ -x "$d/pulumi-language-nodejs" ] && [ -e "$d/pulumi-resource-pulumi-nodejs" ] &&
-    [ "$(cli_version "$d/pulumi")" = "$want" ]
+    [ "$(cli_version "$d/pulumi")" = "$want" ] && { [ "$origin" = "$LANGHOST_SDK_VERSION" ] || [[ "$origin" == path:* ]]; }
 }
 
 install_shim() { # the shim is tied to node_modules, so it is refreshed every time
@@ -104,6 +107,7 @@ if [ "${ENGINE_FORCE_BUILD:-}" != "1" ]; then
       ln -s "$dir/pulumi" "$bin.tmp/pulumi"
       ln -s "$dir/pulumi-language-nodejs" "$bin.tmp/pulumi-language-nodejs"
       install_shim "$bin.tmp"
+      echo "path:$dir" > "$bin.tmp/.langhost"
       rm -rf "$bin" && mv "$bin.tmp" "$bin"
       say "reusing pulumi $want from $dir (linked into ${bin#"$root"/})"
       exit 0
@@ -119,7 +123,7 @@ export CGO_ENABLED=0
 build_root="$root/.engine/.build"
 mkdir -p "$build_root"
 work=$(mktemp -d "$build_root/v$version.XXXXXX")
-trap 'rm -rf "$work" "$bin.tmp"; rmdir "$engine_dir" 2>/dev/null || true' EXIT
+trap 'rm -rf "$work" "$bin.tmp"; rmdir "$build_root" "$engine_dir" 2>/dev/null || true' EXIT
 
 # The go.mod of a module version, as downloaded by the go command (this also fetches and verifies its zip).
 gomod_of() {
@@ -171,6 +175,7 @@ phase "built pulumi $want"
 phase "built pulumi-language-nodejs ($LANGHOST_SDK_VERSION)"
 
 install_shim "$bin.tmp"
+echo "$LANGHOST_SDK_VERSION" > "$bin.tmp/.langhost"
 got=$(cli_version "$bin.tmp/pulumi")
 [ "$got" = "$want" ] || die "the built pulumi reports version '$got', expected $want"
 rm -rf "$bin" && mv "$bin.tmp" "$bin"
