@@ -9,7 +9,12 @@ import * as os from "os";
 import * as path from "path";
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 
-export const repoRoot = path.resolve(__dirname, "../..");
+/** The repository root, from the sources (tests/e2e) or from the build (dist/tests/e2e, used by the bench). */
+export const repoRoot = (() => {
+    let dir = __dirname;
+    while (!fs.existsSync(path.join(dir, "package.json")) || !fs.existsSync(path.join(dir, "node_modules"))) dir = path.dirname(dir);
+    return dir;
+})();
 const pulumiVersion: string = JSON.parse(fs.readFileSync(path.join(repoRoot, "package.json"), "utf8")).dependencies["@pulumi/pulumi"];
 export const engineBin = path.join(repoRoot, ".engine", `v${pulumiVersion}`, "bin");
 export const passphrase = "e2e-test-passphrase";
