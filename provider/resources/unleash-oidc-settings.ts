@@ -22,7 +22,7 @@ const schema = z.object({
     autoCreate: f.bool().optional(),
     enableSingleSignOut: f.bool().optional(),
     defaultRootRole: f.oneOf(ROOT_ROLES).optional(),
-    defaultRootRoleId: z.number({ error: "must be a number (a root role id)" }).optional(),
+    defaultRootRoleId: f.intRange(1).optional(), // a role id: Unleash numbers roles from 1
     emailDomains: f.emailDomains().optional(),
     acrValues: z.union([f.str(), z.array(f.str())], { error: "must be a space-separated string or a list of strings" }).optional(),
     idTokenSigningAlgorithm: f.oneOf(SIGNING_ALGORITHMS).optional(),
