@@ -290,13 +290,18 @@ async function main() {
             }
         }
         results.push(result);
+        write(); // after each size, so that a long run that fails late keeps what it measured
     }
-    const md = report(results, drift, meta);
-    process.stdout.write(md + "\n");
-    fs.mkdirSync(opts.out, { recursive: true });
-    fs.writeFileSync(path.join(opts.out, "results.json"), JSON.stringify({ meta, results, drift }, null, 2) + "\n");
-    fs.writeFileSync(path.join(opts.out, "results.md"), md + "\n");
+    process.stdout.write(write() + "\n");
     process.stderr.write(`[bench] wrote ${path.join(opts.out, "results.json")} and results.md\n`);
+
+    function write(): string {
+        const md = report(results, drift, meta);
+        fs.mkdirSync(opts.out, { recursive: true });
+        fs.writeFileSync(path.join(opts.out, "results.json"), JSON.stringify({ meta, results, drift }, null, 2) + "\n");
+        fs.writeFileSync(path.join(opts.out, "results.md"), md + "\n");
+        return md;
+    }
 }
 
 main().catch((err) => {

@@ -8,7 +8,7 @@ root=$PWD
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
 step "Installing what is missing"
-[ -x node_modules/.bin/node ] || npm ci --no-audit --no-fund
+[ -x node_modules/.bin/node ] || npm ci --no-audit --no-fund --loglevel=error
 export PATH="$root/node_modules/.bin:$PATH"
 tsc -p tsconfig.json
 bash scripts/install-engine.sh

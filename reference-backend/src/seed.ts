@@ -13,11 +13,11 @@ import { AUTH_TOKEN_TYPE, signToken } from "./infisical/tokens";
 
 export const seedSchema = z.strictObject({
     /** Infisical organizations (default 2). */
-    organizations: z.number().int().min(1).max(50).optional(),
+    organizations: z.number().int().min(1).max(500).optional(),
     /** Target machine identities per organization, without auth methods (default 3). */
-    identitiesPerOrg: z.number().int().min(1).max(50).optional(),
+    identitiesPerOrg: z.number().int().min(1).max(500).optional(),
     /** Unleash instances, each under its own base URL (default 2). */
-    unleashInstances: z.number().int().min(1).max(20).optional(),
+    unleashInstances: z.number().int().min(1).max(500).optional(),
     /** Access-token TTL of the automation identities' universal auth, in seconds (default 7200). */
     universalAuthAccessTokenTTL: z.number().int().min(1).max(315360000).optional(),
 });

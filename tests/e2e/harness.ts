@@ -62,8 +62,12 @@ export interface TestStack {
 export async function newStack(programDir: string, stackName = "e2e"): Promise<TestStack> {
     const workDir = path.join(repoRoot, "tests", "e2e", ".work", randomUUID().slice(0, 8));
     fs.mkdirSync(workDir, { recursive: true });
-    for (const file of fs.readdirSync(programDir)) {
-        if (!file.startsWith("Pulumi.") || file === "Pulumi.yaml") fs.copyFileSync(path.join(programDir, file), path.join(workDir, file));
+    for (const entry of fs.readdirSync(programDir, { withFileTypes: true })) {
+        const file = entry.name;
+        // Stack files are the test's to write; an example's package.json (which installs the package from npm)
+        // would hide the repository's, through which the copy imports the package by name (self-reference).
+        if (!entry.isFile() || file === "package.json" || (file.startsWith("Pulumi.") && file !== "Pulumi.yaml")) continue;
+        fs.copyFileSync(path.join(programDir, file), path.join(workDir, file));
     }
     const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "oidc-e2e-state-"));
     const env: Record<string, string> = {
