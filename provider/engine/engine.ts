@@ -204,6 +204,12 @@ export class ResourceEngine implements pulumi.dynamic.ResourceProvider {
         return conn.service === "infisical" ? infisicalClient(conn, { hint }) : unleashClient(conn, { hint });
     }
 
+    /** Where a recorded object lives: the state's targetUrl, else (per-instance singletons, whose id is the URL) the id. */
+    private recordedTarget(state: Props, id: string | undefined): string | undefined {
+        if (typeof state[TARGET_URL] === "string") return state[TARGET_URL] as string;
+        return this.desc.key.length === 0 && id ? id : undefined;
+    }
+
     /** The target URL for props, or undefined if it cannot be resolved. */
     private targetOf(props: Props): string | undefined {
         try {
@@ -607,8 +613,7 @@ export class ResourceEngine implements pulumi.dynamic.ResourceProvider {
             [props],
             async () => {
                 const state = withoutInternal(props);
-                const target = typeof state[TARGET_URL] === "string" ? (state[TARGET_URL] as string) : this.desc.key.length === 0 && id ? id : undefined;
-                conn = this.resolve(state, target);
+                conn = this.resolve(state, this.recordedTarget(state, id));
                 const client = this.client(conn);
                 const key = this.keyOf(state, id);
                 const found = await this.readRaw(client, key);
@@ -673,8 +678,7 @@ export class ResourceEngine implements pulumi.dynamic.ResourceProvider {
             [props],
             async () => {
                 const state = withoutInternal(props);
-                const target = typeof state[TARGET_URL] === "string" ? (state[TARGET_URL] as string) : this.desc.key.length === 0 && id ? id : undefined;
-                conn = this.resolve(state, target);
+                conn = this.resolve(state, this.recordedTarget(state, id));
                 const client = this.client(conn);
                 const key = this.keyOf(state, id);
                 const spec = this.desc.api.delete;
