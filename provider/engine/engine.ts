@@ -336,13 +336,14 @@ export class ResourceEngine implements pulumi.dynamic.ResourceProvider {
             const desired = inputs[field];
             const live = obj?.[rule.responseName ?? rule.apiName ?? field];
             const prevHash = previous?.[h];
-            if (typeof live === "string" && live !== "" && !(typeof prevHash === "string" && (await matchesHash(live, prevHash)))) {
+            const recorded = async (value: string) => previous?.[field] === value || (typeof prevHash === "string" && (await matchesHash(value, prevHash)));
+            if (typeof live === "string" && live !== "" && !(await recorded(live))) {
                 // The API did return it (some servers do on GET) and it differs from what we applied: show that.
                 out[field] = live;
                 out[h] = await hashSecret(live);
             } else if (typeof desired === "string") {
                 out[field] = desired;
-                out[h] = typeof prevHash === "string" && (await matchesHash(desired, prevHash)) ? prevHash : await hashSecret(desired, saltOf(prevHash));
+                out[h] = await hashFor(desired, previous, field);
             } else if (previous && previous[h] !== undefined) {
                 if (previous[field] !== undefined) out[field] = previous[field];
                 out[h] = previous[h];
@@ -352,7 +353,7 @@ export class ResourceEngine implements pulumi.dynamic.ResourceProvider {
         // its hash): events and diffs mask secret values, so this is how a change of one shows in a refresh.
         for (const field of this.apiFields().filter((f) => this.rule(f).secret && !this.rule(f).writeOnly)) {
             const value = out[field];
-            if (typeof value === "string" && value !== "") out[hashField(field)] = await hashSecret(value, saltOf(previous?.[hashField(field)]));
+            if (typeof value === "string" && value !== "") out[hashField(field)] = await hashFor(value, previous, field);
         }
         out[TARGET_URL] = target;
         if (inputs.connection !== undefined) out.connection = inputs.connection;
@@ -500,8 +501,10 @@ export class ResourceEngine implements pulumi.dynamic.ResourceProvider {
                     continue;
                 }
                 if (rule.writeOnly) {
-                    const h = old[hashField(field)];
-                    if (typeof desired !== "string" || !(await matchesHash(desired, h))) note(field, !!rule.forcesReplacement, MASK, MASK, true);
+                    // The state keeps the applied value (encrypted) beside its hash; the hash decides when it does not.
+                    const recorded = old[field];
+                    const same = typeof desired === "string" && (typeof recorded === "string" ? recorded === desired : await matchesHash(desired, old[hashField(field)]));
+                    if (!same) note(field, !!rule.forcesReplacement, MASK, MASK, true);
                     continue;
                 }
                 const a = this.normalizeField(field, old[field]);
@@ -718,6 +721,16 @@ export class ResourceEngine implements pulumi.dynamic.ResourceProvider {
     withDefaultsApplied(inputs: Props): Props {
         return this.withDefaults(withoutInternal(inputs));
     }
+}
+
+/**
+ * The hash to record for a secret's value: the recorded one when the value is the one recorded with it (no scrypt on
+ * the steady path of refresh and up), else a new hash with the recorded salt (so unchanged values keep their hash).
+ */
+async function hashFor(value: string, previous: Props | undefined, field: string): Promise<string> {
+    const prevHash = previous?.[hashField(field)];
+    if (typeof prevHash === "string" && (previous?.[field] === value || (await matchesHash(value, prevHash)))) return prevHash;
+    return hashSecret(value, saltOf(prevHash));
 }
 
 function cleanConnection(value: unknown): Props {

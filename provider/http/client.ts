@@ -11,7 +11,11 @@
  * - Errors name the method, path, status, the API's message and request id, with a hint for 401/403/404;
  *   every text from the server is redacted of the credentials and secrets the caller declared.
  */
-import { Agent, Dispatcher, request as undiciRequest } from "undici";
+import type { Agent, Dispatcher } from "undici";
+
+// Loaded on first use: a preview (check and diff only) makes no HTTP call and need not pay for loading it.
+let undiciModule: typeof import("undici") | undefined;
+const undici = () => (undiciModule ??= require("undici") as typeof import("undici"));
 import { redact } from "../engine/secrets";
 import { ApiError, NetworkError, ServiceName } from "./errors";
 
@@ -110,7 +114,7 @@ export function agentFor(origin: string, connectMs: number): Agent {
     const key = `${origin}#${connectMs}`;
     let agent = agents.get(key);
     if (!agent) {
-        agent = new Agent({ connect: { timeout: connectMs }, keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, connections: 32 });
+        agent = new (undici().Agent)({ connect: { timeout: connectMs }, keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, connections: 32 });
         agents.set(key, agent);
     }
     return agent;
@@ -334,7 +338,7 @@ export class HttpClient {
             body = JSON.stringify(req.body);
             headers["content-type"] = "application/json";
         }
-        const res: Dispatcher.ResponseData = await undiciRequest(`${this.origin}${path}`, {
+        const res: Dispatcher.ResponseData = await undici().request(`${this.origin}${path}`, {
             method: req.method,
             headers,
             body,
