@@ -2,10 +2,12 @@
  * The backend's state: one JSON document in the data directory (`state.json`), loaded at start and rewritten
  * after every change.
  *
- * Writes are atomic (temp file, fsync, rename, fsync of the directory) and serialized through one promise chain:
- * each change runs on a copy of the current state, in arrival order, and becomes the current state only once its
- * file is on disk. A change that throws (a validation error found while applying it) leaves state and file as
- * they were. Concurrent requests therefore never interleave half-applied changes or lose one another's updates.
+ * Writes are atomic (temp file, fsync, rename, fsync of the directory) and serialized: changes run on a copy of the
+ * current state, in arrival order, and become the current state (and get their answer) only once the file holding
+ * them is on disk. Changes that arrive while a write is on its way are committed together by the next write (group
+ * commit), so a burst of concurrent requests costs a few writes, not one each. A change that throws (a validation
+ * error found while applying it) leaves state and file as they were. Concurrent requests therefore never interleave
+ * half-applied changes or lose one another's updates, and nothing acknowledged is lost.
  */
 import { promises as fs } from "fs";
 import * as path from "path";
@@ -212,7 +214,8 @@ export class Store {
     readonly dir: string;
     readonly file: string;
     private current: State;
-    private chain: Promise<unknown> = Promise.resolve();
+    private queue: Array<{ change: (draft: State) => unknown; resolve: (value: unknown) => void; reject: (err: unknown) => void }> = [];
+    private writing: Promise<void> | undefined;
     private writes = 0;
 
     private constructor(dir: string, state: State) {
@@ -263,21 +266,54 @@ export class Store {
      * nothing changes and the error is the result.
      */
     update<T>(change: (draft: State) => T): Promise<T> {
-        const run = async (): Promise<T> => {
-            const draft = structuredClone(this.current);
-            const result = change(draft);
-            await this.persist(draft);
-            this.current = draft;
-            return result;
-        };
-        const next = this.chain.then(run, run);
-        this.chain = next.catch(() => undefined);
-        return next;
+        return new Promise<T>((resolve, reject) => {
+            this.queue.push({ change, resolve: resolve as (value: unknown) => void, reject });
+            this.startWriting();
+        });
     }
 
     /** Resolves once every change made so far is on disk. */
     async flush(): Promise<void> {
-        await this.chain;
+        while (this.writing) await this.writing;
+    }
+
+    private startWriting(): void {
+        if (this.writing) return;
+        this.writing = this.commitQueued().finally(() => {
+            this.writing = undefined;
+            if (this.queue.length > 0) this.startWriting();
+        });
+    }
+
+    /** Applies every queued change, in order, to one copy of the state and writes it once. */
+    private async commitQueued(): Promise<void> {
+        const batch = this.queue.splice(0);
+        const failed = new Map<number, unknown>();
+        let draft: State;
+        let results: unknown[];
+        // A change that throws may have half-modified the copy: start again from a clean copy without it.
+        restart: for (;;) {
+            draft = structuredClone(this.current);
+            results = [];
+            for (let i = 0; i < batch.length; i++) {
+                if (failed.has(i)) continue;
+                try {
+                    results[i] = batch[i].change(draft);
+                } catch (err) {
+                    failed.set(i, err);
+                    continue restart;
+                }
+            }
+            break;
+        }
+        try {
+            if (failed.size < batch.length) await this.persist(draft);
+        } catch (err) {
+            batch.forEach((b, i) => b.reject(failed.has(i) ? failed.get(i) : err));
+            return;
+        }
+        this.current = draft;
+        batch.forEach((b, i) => (failed.has(i) ? b.reject(failed.get(i)) : b.resolve(results[i])));
     }
 
     private async persist(state: State): Promise<void> {
