@@ -16,6 +16,8 @@ export const seedSchema = z.strictObject({
     organizations: z.number().int().min(1).max(500).optional(),
     /** Target machine identities per organization, without auth methods (default 3). */
     identitiesPerOrg: z.number().int().min(1).max(500).optional(),
+    /** Target identities of the first organization, when it needs more than the others (default identitiesPerOrg). */
+    firstOrgIdentities: z.number().int().min(1).max(500).optional(),
     /** Unleash instances, each under its own base URL (default 2). */
     unleashInstances: z.number().int().min(1).max(500).optional(),
     /** Access-token TTL of the automation identities' universal auth, in seconds (default 7200). */
@@ -81,7 +83,8 @@ export async function seedState(options: SeedOptions, vault: Vault, jwtSecret: U
         });
 
         // Target identities: members of the organization, no auth method yet.
-        for (let j = 1; j <= o.identitiesPerOrg; j++) {
+        const targets = i === 1 && options.firstOrgIdentities ? options.firstOrgIdentities : o.identitiesPerOrg;
+        for (let j = 1; j <= targets; j++) {
             state.infisical.identities.push({ id: randomUUID(), name: `workload-${i}-${j}`, orgId: org.id, role: "member", authMethods: [], createdAt: now });
         }
     }

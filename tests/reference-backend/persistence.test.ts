@@ -119,3 +119,13 @@ test("one backend per data directory; a stale lock is taken over; stop releases 
     backend = await start({ dataDir });
     expect((await fs.readFile(path.join(dataDir, "lock"), "utf8")).trim()).toBe(String(process.pid));
 });
+
+test("firstOrgIdentities seeds the first organization with its own number of identities", async () => {
+    const b = await start({ seed: { organizations: 3, identitiesPerOrg: 1, firstOrgIdentities: 5, unleashInstances: 1 } });
+    try {
+        expect(b.ready.infisical.organizations.map((o: { identityIds: string[] }) => o.identityIds.length)).toEqual([5, 1, 1]);
+        expect(b.ready.infisical.identityIds).toHaveLength(5);
+    } finally {
+        await b.stop();
+    }
+});
