@@ -104,8 +104,11 @@ function driftFromStep(meta: StepEventMetadata): ResourceDrift | undefined {
     return fields.length > 0 ? { ...base, kind: "modified", fields } : undefined;
 }
 
-/** Explains the failures users hit most, instead of the engine's raw output. */
-function explain(err: unknown, opts: DetectDriftOptions): DriftError {
+/**
+ * Explains the failures users hit most, instead of the engine's raw output. `diagnostics` are the engine's error
+ * diagnostics of the run (provider errors, already written for humans), when it got that far.
+ */
+function explain(err: unknown, opts: DetectDriftOptions, diagnostics: string[] = []): DriftError {
     const text = err instanceof Error ? err.message : String(err);
     if (/no stack named|stack .* not found|could not find stack/i.test(text)) {
         return new DriftError(`stack "${opts.stackName}" does not exist in ${opts.workDir} (see \`pulumi stack ls\`)`);
@@ -116,7 +119,10 @@ function explain(err: unknown, opts: DetectDriftOptions): DriftError {
                 "(set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE)",
         );
     }
-    // Provider errors (unreachable API, 401/403) are already written for humans: keep only those lines.
+    if (diagnostics.length > 0) {
+        return new DriftError(`drift check of stack "${opts.stackName}" failed:\n${[...new Set(diagnostics)].join("\n")}`);
+    }
+    // Otherwise the error lines of the engine's output.
     const providerLines = text
         .split("\n")
         .map((line) => line.trim())
@@ -136,8 +142,14 @@ export async function detectDrift(opts: DetectDriftOptions): Promise<DriftReport
     }
 
     const drifted = new Map<string, ResourceDrift>();
+    const diagnostics: string[] = [];
     let checked = 0;
     const onEvent = (event: EngineEvent): void => {
+        const diag = event.diagnosticEvent;
+        if (diag?.severity === "error" && !/^(preview|update|refresh) failed\s*$/i.test(diag.message.trim())) {
+            const where = diag.urn ? `${resourceName(diag.urn)}: ` : "";
+            diagnostics.push(`  ${where}${diag.message.trim()}`);
+        }
         const pre = event.resourcePreEvent?.metadata;
         if (pre && pre.type !== "pulumi:pulumi:Stack" && !pre.type.startsWith("pulumi:providers:")) {
             checked++;
@@ -152,7 +164,7 @@ export async function detectDrift(opts: DetectDriftOptions): Promise<DriftReport
     try {
         await stack.previewRefresh({ onEvent, color: "never" });
     } catch (err) {
-        throw explain(err, { ...opts, workDir });
+        throw explain(err, { ...opts, workDir }, diagnostics);
     }
     return { stack: opts.stackName, workDir, checked, drifted: [...drifted.values()], durationMs: Date.now() - started };
 }
