@@ -11,6 +11,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { forwarders } from "../../provider/engine/forwarder";
 import { assertNoLeaks, credentialsOf } from "../helpers/leak-scan";
+import { ensureBuilt as build } from "../helpers/build";
 import { Backend, infisicalApi, Ready, start, unleashApi } from "./support";
 
 const repoRoot = path.resolve(__dirname, "..", "..");
@@ -24,27 +25,13 @@ let ready: Ready;
 const texts: Record<string, string> = {};
 let workDir: string;
 
-function newestMtime(dir: string): number {
-    let newest = 0;
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-        const p = path.join(dir, entry.name);
-        if (entry.isDirectory()) newest = Math.max(newest, newestMtime(p));
-        else if (entry.name.endsWith(".ts")) newest = Math.max(newest, fs.statSync(p).mtimeMs);
-    }
-    return newest;
-}
-
 /** Compiles provider/ into dist/ when dist is older than the sources (only the package's own code). */
 function ensureBuilt(): Promise<void> {
-    const stale = !fs.existsSync(runtimeJs) || fs.statSync(runtimeJs).mtimeMs < newestMtime(path.join(repoRoot, "provider"));
-    if (!stale) return Promise.resolve();
-    const tsc = path.join(repoRoot, "node_modules", ".bin", "tsc");
-    const args = ["--outDir", "dist", "--rootDir", ".", "--module", "commonjs", "--moduleResolution", "node", "--target", "ES2022", "--lib", "ES2023",
+    return build(runtimeJs, "provider", [
+        "--outDir", "dist", "--rootDir", ".", "--module", "commonjs", "--moduleResolution", "node", "--target", "ES2022", "--lib", "ES2023",
         "--strict", "--esModuleInterop", "--skipLibCheck", "--resolveJsonModule", "--declaration", "--sourceMap", "--types", "node",
-        "provider/index.ts", "provider/engine/runtime.ts"];
-    return new Promise((resolve, reject) =>
-        execFile(tsc, args, { cwd: repoRoot }, (err, stdout, stderr) => (err ? reject(new Error(`build failed: ${stdout}${stderr}`)) : resolve())),
-    );
+        "provider/index.ts", "provider/engine/runtime.ts",
+    ]);
 }
 
 /** The child: what the dynamic-provider host does with `__provider`, then a create/read/delete per provider. */
