@@ -261,7 +261,9 @@ export class HttpClient {
                 debug(`${req.method} ${path} attempt ${attempt}: ${res.status}`);
                 if (res.status >= 200 && res.status < 300) return res;
 
-                if (res.status === 401 && !retriedUnauthorized && this.opts.onUnauthorized && !req.anonymous) {
+                // Infisical refuses an expired or revoked access token with 401, or with 403 "TokenError".
+                const tokenRefused = res.status === 401 || (res.status === 403 && apiErrorFields(res.body).errorName === "TokenError");
+                if (tokenRefused && !retriedUnauthorized && this.opts.onUnauthorized && !req.anonymous) {
                     retriedUnauthorized = true;
                     if (await this.opts.onUnauthorized()) {
                         attempt--;

@@ -219,6 +219,26 @@ describe("errors and credentials", () => {
         expect(res.body).toEqual({ ok: true });
         expect(refresh).toHaveBeenCalledTimes(1);
     });
+
+    test("Infisical's 403 TokenError (an expired access token) also refreshes once; other 403s do not", async () => {
+        let token = "old-token-value";
+        handler = (req, _body, res) =>
+            req.headers.authorization === "Bearer new-token-value"
+                ? json(res, 200, { ok: true })
+                : json(res, 403, { reqId: "r1", statusCode: 403, message: "Your token has expired. Please re-authenticate.", error: "TokenError" });
+        const refresh = jest.fn(async () => {
+            token = "new-token-value";
+            return true;
+        });
+        const client = new HttpClient({ baseUrl, service: "Infisical", authorization: async () => `Bearer ${token}`, onUnauthorized: refresh, retry: fast });
+        expect((await client.request({ method: "GET", path: "/x" })).body).toEqual({ ok: true });
+        expect(refresh).toHaveBeenCalledTimes(1);
+
+        handler = (_req, _body, res) => json(res, 403, { reqId: "r2", statusCode: 403, message: "You are not allowed", error: "PermissionDenied" });
+        const err = await client.request({ method: "GET", path: "/y" }).catch((e) => e);
+        expect(err.status).toBe(403);
+        expect(refresh).toHaveBeenCalledTimes(1);
+    });
 });
 
 describe("helpers", () => {
