@@ -558,6 +558,7 @@ export class ResourceEngine implements pulumi.dynamic.ResourceProvider {
 
                 let body: unknown;
                 if (state === "absent") {
+                    let reconciled: { body: unknown; obj: Props } | undefined; // what the last reconciling read found
                     try {
                         const res = await this.send(
                             client,
@@ -567,7 +568,7 @@ export class ResourceEngine implements pulumi.dynamic.ResourceProvider {
                                 secrets,
                                 // After an ambiguous failure: the object now there, in use and as we sent it, is ours.
                                 reconcile: async () => {
-                                    const now = await this.readRaw(client, key);
+                                    const now = (reconciled = await this.readRaw(client, key));
                                     return now && this.isEnabled(now.obj) && this.matchesDesired(now.obj, ins) ? { body: now.body } : undefined;
                                 },
                             },
@@ -575,7 +576,8 @@ export class ResourceEngine implements pulumi.dynamic.ResourceProvider {
                         body = res.body;
                     } catch (err) {
                         if (!matchesGone(err, this.desc.api.create.alreadyExists)) throw err;
-                        existing = await this.readRaw(client, key);
+                        // A refusal by a 5xx was already followed by a reconciling read: no need to read again.
+                        existing = reconciled ?? (await this.readRaw(client, key));
                         if (!existing) throw err;
                         state = this.existenceOf(existing);
                     }

@@ -12,7 +12,10 @@ import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation"
 /** The repository root, from the sources (tests/e2e) or from the build (dist/tests/e2e, used by the bench). */
 export const repoRoot = (() => {
     let dir = __dirname;
-    while (!fs.existsSync(path.join(dir, "package.json")) || !fs.existsSync(path.join(dir, "node_modules"))) dir = path.dirname(dir);
+    while (!fs.existsSync(path.join(dir, "package.json")) || !fs.existsSync(path.join(dir, "node_modules"))) {
+        if (path.dirname(dir) === dir) throw new Error(`no installed repository above ${__dirname}: run npm ci`);
+        dir = path.dirname(dir);
+    }
     return dir;
 })();
 const pulumiVersion: string = JSON.parse(fs.readFileSync(path.join(repoRoot, "package.json"), "utf8")).dependencies["@pulumi/pulumi"];
