@@ -59,7 +59,7 @@ die() { echo "[engine] ERROR: $*" >&2; exit 1; }
 node_bin=node
 [ -x node_modules/.bin/node ] && node_bin="$root/node_modules/.bin/node"
 command -v "$node_bin" >/dev/null || die "node is not installed"
-version=$("$node_bin" -p 'require("./package.json").dependencies["@pulumi/pulumi"]')
+version=$("$node_bin" -p 'require("./package.json").devDependencies["@pulumi/pulumi"]')
 [[ "$version" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] ||
   die "@pulumi/pulumi in package.json must be an exact version (x.y.z) to pick the engine, not '$version'"
 installed=$("$node_bin" -p 'require("./node_modules/@pulumi/pulumi/package.json").version')

@@ -18,7 +18,7 @@ export const repoRoot = (() => {
     }
     return dir;
 })();
-const pulumiVersion: string = JSON.parse(fs.readFileSync(path.join(repoRoot, "package.json"), "utf8")).dependencies["@pulumi/pulumi"];
+const pulumiVersion: string = JSON.parse(fs.readFileSync(path.join(repoRoot, "package.json"), "utf8")).devDependencies["@pulumi/pulumi"];
 export const engineBin = path.join(repoRoot, ".engine", `v${pulumiVersion}`, "bin");
 export const passphrase = "e2e-test-passphrase";
 

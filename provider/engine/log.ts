@@ -1,0 +1,77 @@
+/**
+ * Warnings the user sees in `pulumi preview` / `pulumi up` output.
+ *
+ * The dynamic-provider host (`@pulumi/pulumi/cmd/dynamic-provider`) does not connect `pulumi.log` to the engine and
+ * does not pass the resource's URN to `check`/`diff`, so a provider cannot attach a diagnostic to its resource the
+ * SDK's way. It is started with the engine's gRPC address as its first argument, though, and the engine's `Log`
+ * RPC takes an empty URN: the message then appears in the run's diagnostics. Messages therefore name the object
+ * they are about themselves (e.g. "OidcSsoConfig for organization org-1").
+ *
+ * Outside a provider process (tests, tools) or when the engine cannot be reached, warnings go to stderr. A warning is
+ * sent once per process: check runs again at `up` after preview in the same process only for one resource at a time.
+ */
+import type * as grpc from "@grpc/grpc-js";
+import { dirname } from "path";
+
+type EngineClient = { log(req: unknown, cb: (err: unknown) => void): void; close?: () => void };
+
+let client: EngineClient | undefined | null;
+const sent = new Set<string>();
+
+/** The engine address the dynamic-provider host was started with (`<host>:<port>`), if this is such a process. */
+function engineAddress(): string | undefined {
+    const main = process.argv[1] ?? "";
+    const addr = process.argv[2];
+    if (!/dynamic-provider/.test(main) || !addr || !/^[\w.[\]:-]+:\d+$/.test(addr)) return undefined;
+    return addr;
+}
+
+function engine(): EngineClient | undefined {
+    if (client !== undefined) return client ?? undefined;
+    client = null;
+    const addr = engineAddress();
+    if (!addr) return undefined;
+    try {
+        // The host process always has @pulumi/pulumi (it runs from it), and with it gRPC and the engine protos.
+        /* eslint-disable @typescript-eslint/no-require-imports */
+        const sdkDir = dirname(require.resolve("@pulumi/pulumi/package.json"));
+        const grpcJs = require(require.resolve("@grpc/grpc-js", { paths: [sdkDir] })) as typeof grpc;
+        const { EngineClient } = require("@pulumi/pulumi/proto/engine_grpc_pb") as { EngineClient: new (a: string, c: grpc.ChannelCredentials) => EngineClient };
+        /* eslint-enable @typescript-eslint/no-require-imports */
+        client = new EngineClient(addr, grpcJs.credentials.createInsecure());
+    } catch {
+        client = null;
+    }
+    return client ?? undefined;
+}
+
+/** Shows a warning in the run's output (once per process for the same text). Never throws, never waits long. */
+export async function warn(message: string): Promise<void> {
+    if (sent.has(message)) return;
+    sent.add(message);
+    const e = engine();
+    if (!e) {
+        process.stderr.write(`warning: ${message}\n`);
+        return;
+    }
+    try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { LogRequest, LogSeverity } = require("@pulumi/pulumi/proto/engine_pb") as {
+            LogRequest: new () => { setSeverity(s: number): void; setMessage(m: string): void; setUrn(u: string): void };
+            LogSeverity: { WARNING: number };
+        };
+        const req = new LogRequest();
+        req.setSeverity(LogSeverity.WARNING);
+        req.setMessage(message);
+        req.setUrn("");
+        await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, 2000);
+            e.log(req, () => {
+                clearTimeout(timer);
+                resolve();
+            });
+        });
+    } catch {
+        process.stderr.write(`warning: ${message}\n`);
+    }
+}
