@@ -117,6 +117,7 @@ async function deployRun(n: number, variant: Variant, run: number, result: SizeR
     // A fresh backend per run, so that every run creates from scratch (no deactivated objects taken over).
     const backend = await startBackend({
         port: 0,
+        allowInternalIpConnections: true,
         seed: { organizations: Math.max(mix.sso, 1), identitiesPerOrg: 1, firstOrgIdentities: Math.max(mix.identity, 1), unleashInstances: Math.max(mix.unleash, 1) },
     });
     const ready = backend.ready;

@@ -27,7 +27,7 @@ export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE:-demo-passphrase}"
 step "Starting the reference backend (Infisical + Unleash APIs on 127.0.0.1)"
 ready_file="$backend_dir/ready.json"
 rm -f "$ready_file"
-node dist/reference-backend/src/main.js --port "${DEMO_BACKEND_PORT:-0}" --data-dir "$backend_dir/data" \
+node dist/reference-backend/src/main.js --allow-internal-ip-connections --port "${DEMO_BACKEND_PORT:-0}" --data-dir "$backend_dir/data" \
   > >(head -n 1 > "$ready_file"; cat > "$backend_dir/requests.log") 2> "$backend_dir/stderr.log" &
 backend_pid=$!
 trap 'kill $backend_pid 2>/dev/null || true; wait $backend_pid 2>/dev/null || true' EXIT

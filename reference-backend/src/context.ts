@@ -17,6 +17,8 @@ export interface Context {
     baseUrl: () => string;
     /** Timeout of the backend's own outgoing requests (OIDC discovery, JWKS), in ms. */
     outgoingTimeoutMs: number;
+    /** Infisical's ALLOW_INTERNAL_IP_CONNECTIONS: URLs may point to loopback/private addresses. */
+    allowInternalIpConnections: boolean;
 }
 
 export const ISSUER_PREFIX = "/oidc";

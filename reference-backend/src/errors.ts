@@ -1,11 +1,13 @@
 /**
  * The two error dialects the backend speaks.
  *
- * Infisical (its fastify error handler): `{reqId, statusCode, message, error}`, plus `details` on some 403s;
- * zod validation failures are 422 with `error: "ValidationFailure"` and the zod issues as `message`.
+ * Infisical (backend/src/server/plugins/error-handler.ts): `{reqId, statusCode, message, error}` where `error` is
+ * the error class's name (BadRequest, NotFound, UnauthorizedError, ForbiddenError, PermissionDenied with the
+ * ability's rules as `details`, DatabaseError names such as "Create"); zod failures are 422 ValidationFailure with
+ * the zod issues as `message`; jsonwebtoken failures (expired, malformed, bad signature) are 403 TokenError.
  *
- * Unleash (UnleashError#toJSON): `{id, name, message, details: [{message, description, path?}]}`, plus `path`
- * and `type` on AuthenticationRequired.
+ * Unleash (UnleashError#toJSON, as recorded on 8.2.0): `{id, name, message, details: [{message, path?}]}`, plus
+ * `path`, `type` and `defaultHidden` on AuthenticationRequired and `permissions` on PermissionError.
  */
 import { randomUUID } from "crypto";
 import type { ZodError } from "zod";
@@ -34,7 +36,12 @@ export class InfisicalError extends Error {
 export const inf = {
     badRequest: (message: string) => new InfisicalError(400, "BadRequest", message),
     unauthorized: (message: string) => new InfisicalError(401, "UnauthorizedError", message),
-    forbidden: (message: string, details?: unknown) => new InfisicalError(403, "PermissionDenied", message, details),
+    /** A casl ForbiddenError: "You are not allowed to <action> on <subject>", the matching rules as details. */
+    permissionDenied: (message: string, details: unknown = []) => new InfisicalError(403, "PermissionDenied", message, details),
+    /** ForbiddenRequestError (its default name is "ForbiddenError"), e.g. a token of another organization. */
+    forbidden: (message: string) => new InfisicalError(403, "ForbiddenError", message),
+    /** jsonwebtoken's JsonWebTokenError, as the error handler words it. */
+    token: (message: string) => new InfisicalError(403, "TokenError", message),
     notFound: (message: string) => new InfisicalError(404, "NotFound", message),
     validation: (err: ZodError) =>
         new InfisicalError(
@@ -47,7 +54,6 @@ export const inf = {
 
 export interface UnleashErrorDetail {
     message: string;
-    description: string;
     path?: string;
 }
 
@@ -70,7 +76,7 @@ export class UnleashApiError extends Error {
             id: randomUUID(),
             name: this.errorName,
             message: this.message,
-            details: this.details ?? [{ message: this.message, description: this.message }],
+            details: this.details ?? [{ message: this.message }],
             ...this.extra,
         };
     }

@@ -48,6 +48,12 @@ export interface BackendOptions {
     publicUrl?: string;
     /** Timeout of the backend's own requests to identity providers, in ms (default 5000). */
     outgoingTimeoutMs?: number;
+    /**
+     * Infisical's ALLOW_INTERNAL_IP_CONNECTIONS (default false): whether SSO and identity OIDC URLs may resolve to
+     * loopback or private addresses. Off, such URLs (the built-in issuer on 127.0.0.1 among them) are refused with
+     * 400 "Local IPs not allowed as URL", as a production Infisical refuses them.
+     */
+    allowInternalIpConnections?: boolean;
 }
 
 export interface ReadyOrganization {
@@ -160,6 +166,7 @@ export async function startBackend(options: BackendOptions = {}): Promise<Backen
             log: logger(options.log),
             baseUrl: () => baseUrl,
             outgoingTimeoutMs: options.outgoingTimeoutMs ?? 5000,
+            allowInternalIpConnections: options.allowInternalIpConnections ?? false,
         };
         const adminToken = vault.decrypt(store.state.adminTokenEnc, "admin-token");
         app = await buildServer(ctx, { adminToken });

@@ -4,9 +4,10 @@
  *
  *     node dist/reference-backend/src/main.js [--port 4400] [--host 127.0.0.1] [--data-dir .data/reference-backend]
  *                                             [--seed seed.json] [--faults faults.json] [--public-url URL] [--quiet]
+ *                                             [--allow-internal-ip-connections]
  *
  * Every flag has an environment variable (REFERENCE_BACKEND_PORT, _HOST, _DATA_DIR, _SEED, _FAULTS, _PUBLIC_URL,
- * _QUIET); a flag wins over its variable. Once listening, it prints exactly one JSON line, the ready object, to
+ * _QUIET, and Infisical's own ALLOW_INTERNAL_IP_CONNECTIONS=true); a flag wins over its variable. Once listening, it prints exactly one JSON line, the ready object, to
  * stdout; after that one JSON line per request (method, route, status, ms, reqId; never a header, body, query or
  * credential). Diagnostics go to stderr. SIGINT/SIGTERM close the server and flush the state, then exit 0.
  */
@@ -44,9 +45,14 @@ async function main(): Promise<void> {
         .option("--faults <file>", "JSON fault rules, a file or inline JSON (env REFERENCE_BACKEND_FAULTS)", env.REFERENCE_BACKEND_FAULTS)
         .option("--public-url <url>", "base URL to advertise instead of http://<host>:<port> (env REFERENCE_BACKEND_PUBLIC_URL)", env.REFERENCE_BACKEND_PUBLIC_URL)
         .option("--quiet", "no request log lines (env REFERENCE_BACKEND_QUIET=1)", env.REFERENCE_BACKEND_QUIET === "1" || env.REFERENCE_BACKEND_QUIET === "true")
+        .option(
+            "--allow-internal-ip-connections",
+            "Infisical URLs may resolve to loopback/private addresses, e.g. the built-in issuer on 127.0.0.1 (env ALLOW_INTERNAL_IP_CONNECTIONS=true)",
+            env.ALLOW_INTERNAL_IP_CONNECTIONS === "true",
+        )
         .showHelpAfterError();
     program.parse(process.argv);
-    const opts = program.opts<{ port: number; host: string; dataDir: string; seed?: string; faults?: string; publicUrl?: string; quiet: boolean }>();
+    const opts = program.opts<{ port: number; host: string; dataDir: string; seed?: string; faults?: string; publicUrl?: string; quiet: boolean; allowInternalIpConnections: boolean }>();
 
     const seed = opts.seed ? seedSchema.parse(jsonFrom(opts.seed, "seed file")) : undefined;
     const faults: FaultRule[] | undefined = opts.faults ? parseFaultRules(jsonFrom(opts.faults, "fault rules")) : undefined;
@@ -65,6 +71,7 @@ async function main(): Promise<void> {
         seed,
         faults,
         publicUrl: opts.publicUrl,
+        allowInternalIpConnections: opts.allowInternalIpConnections,
         log: opts.quiet ? false : (line) => write(line),
     });
     let stopping = false;

@@ -61,6 +61,7 @@ export async function startBackendProcess(options: ProcessBackendOptions = {}): 
     if (options.seed) args.push("--seed", JSON.stringify(options.seed));
     if (options.faults) args.push("--faults", JSON.stringify(options.faults));
     if (options.publicUrl) args.push("--public-url", options.publicUrl);
+    if (options.allowInternalIpConnections) args.push("--allow-internal-ip-connections");
 
     const child: ChildProcess = spawn(options.nodeBin ?? process.execPath, args, {
         env: { PATH: process.env.PATH ?? "", ...options.env },

@@ -22,11 +22,28 @@ export const seedSchema = z.strictObject({
     unleashInstances: z.number().int().min(1).max(500).optional(),
     /** Access-token TTL of the automation identities' universal auth, in seconds (default 7200). */
     universalAuthAccessTokenTTL: z.number().int().min(1).max(315360000).optional(),
+    /**
+     * Settings of the organizations, in order (item 0 is organization 1; organizations without an item get the
+     * defaults): licence plan (default every feature), SSO enforcement, SCIM, Google SSO enforcement (default off).
+     */
+    organizationSettings: z
+        .array(
+            z.strictObject({
+                plan: z.strictObject({ oidcSSO: z.boolean().optional(), ipAllowlisting: z.boolean().optional() }).optional(),
+                authEnforced: z.boolean().optional(),
+                scimEnabled: z.boolean().optional(),
+                googleSsoAuthEnforced: z.boolean().optional(),
+            }),
+        )
+        .max(500)
+        .optional(),
+    /** Whether the instance's SMTP configuration verifies (default true); enabling OIDC SSO needs it. */
+    smtpVerified: z.boolean().optional(),
 });
 
 export type SeedOptions = z.infer<typeof seedSchema>;
 
-export const SEED_DEFAULTS = { organizations: 2, identitiesPerOrg: 3, unleashInstances: 2, universalAuthAccessTokenTTL: 7200 } as const;
+export const SEED_DEFAULTS = { organizations: 2, identitiesPerOrg: 3, unleashInstances: 2, universalAuthAccessTokenTTL: 7200, smtpVerified: true } as const;
 
 const ANYWHERE: TrustedIp[] = [
     { ipAddress: "0.0.0.0", type: "ipv4", prefix: 0 },
@@ -41,13 +58,33 @@ export async function seedState(options: SeedOptions, vault: Vault, jwtSecret: U
         createdAt: now,
         adminTokenEnc: "",
         issuer: { keys: [] },
-        infisical: { organizations: [], users: [], sessions: [], identities: [], universalAuths: [], accessTokens: [], oidcConfigs: [], identityOidcAuths: [] },
+        infisical: {
+            instance: { smtpVerified: o.smtpVerified },
+            organizations: [],
+            users: [],
+            sessions: [],
+            identities: [],
+            universalAuths: [],
+            accessTokens: [],
+            oidcConfigs: [],
+            identityOidcAuths: [],
+        },
         unleash: { instances: [] },
     };
     state.adminTokenEnc = vault.encrypt(`rb-admin-${randomHex(24)}`, "admin-token");
 
     for (let i = 1; i <= o.organizations; i++) {
-        const org = { id: randomUUID(), name: `Organization ${i}`, slug: `org-${i}`, createdAt: now };
+        const settings = options.organizationSettings?.[i - 1] ?? {};
+        const org = {
+            id: randomUUID(),
+            name: `Organization ${i}`,
+            slug: `org-${i}`,
+            createdAt: now,
+            authEnforced: settings.authEnforced ?? false,
+            scimEnabled: settings.scimEnabled ?? false,
+            googleSsoAuthEnforced: settings.googleSsoAuthEnforced ?? false,
+            plan: { oidcSSO: settings.plan?.oidcSSO ?? true, ipAllowlisting: settings.plan?.ipAllowlisting ?? true },
+        };
         state.infisical.organizations.push(org);
 
         const user = { id: randomUUID(), email: `admin@org-${i}.example.com`, orgId: org.id, role: "admin" as const };

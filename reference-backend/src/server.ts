@@ -14,7 +14,10 @@ import { registerLoginRoutes } from "./infisical/logins";
 import { registerSsoRoutes } from "./infisical/sso";
 import { registerIssuer } from "./issuer";
 import { requestId, sameSecret } from "./secrets";
-import { registerUnleashRoutes } from "./unleash/oidc-settings";
+import { registerUnleashRoutes, UnleashBareError } from "./unleash/oidc-settings";
+import { UnleashBadData, UnleashJoiError } from "./unleash/settings-validation";
+import { orgSettings } from "./store";
+import { z } from "zod";
 
 declare module "fastify" {
     interface FastifyRequest {
@@ -148,18 +151,24 @@ export async function buildServer(ctx: Context, options: ServerOptions): Promise
         const service = serviceOf(pathOf(req.url));
         if (error instanceof InfisicalError) return reply.code(error.statusCode).send(error.toJSON(req.id));
         if (error instanceof UnleashApiError) return reply.code(error.statusCode).send(error.toJSON());
+        if (error instanceof UnleashBadData || error instanceof UnleashJoiError) return reply.code(400).send(error.toJSON());
+        if (error instanceof UnleashBareError) return reply.code(error.statusCode).send(error.toJSON());
 
         const fe = error as FastifyError;
+        const invalidJson = error instanceof SyntaxError || fe.code === "FST_ERR_CTP_INVALID_JSON_BODY";
         // JSON.parse messages quote the body: never echo (or log) a part of it.
-        const message = error instanceof SyntaxError || fe.code === "FST_ERR_CTP_INVALID_JSON_BODY" ? "The request body is not valid JSON" : error.message;
+        const message = invalidJson ? "The request body is not valid JSON" : error.message;
         let status = typeof fe.statusCode === "number" && fe.statusCode >= 400 && fe.statusCode < 600 ? fe.statusCode : 500;
         if (status >= 500) {
             ctx.log({ time: new Date().toISOString(), level: "error", msg: "unhandled error", reqId: req.id, route: req.routeOptions?.url, error: error.message });
             status = 500;
         }
         if (service === "unleash") {
+            // Unleash answers its body parser's error as a bare {message} (recorded: "Unexpected end of JSON
+            // input"); V8's message is kept up to where it would start quoting the body.
+            if (invalidJson) return reply.code(400).send({ message: jsonParseMessage(error.message) });
             if (status === 400) {
-                return reply.code(400).send(new UnleashApiError(400, "BadDataError", "Request validation failed: your request body failed to validate. Refer to the `details` list to see what happened.", [{ message, description: message }]).toJSON());
+                return reply.code(400).send(new UnleashApiError(400, "BadDataError", "Request validation failed: your request body failed to validate. Refer to the `details` list to see what happened.", [{ message }]).toJSON());
             }
             return reply.code(status).send(new UnleashApiError(status, status >= 500 ? "InternalError" : "UnknownError", status >= 500 ? "Something went wrong" : message).toJSON());
         }
@@ -181,13 +190,27 @@ export async function buildServer(ctx: Context, options: ServerOptions): Promise
     return app;
 }
 
+/** A JSON.parse error message without the part that quotes the input ("Unexpected token 'x', "…" is not valid JSON"). */
+function jsonParseMessage(raw: string): string {
+    const message = raw.replace(/^Body is not valid JSON but content-type is set to 'application\/json'$/, "Unexpected end of JSON input");
+    const quoted = message.search(/, "|\s+in JSON at position|"/);
+    return (quoted < 0 ? message : message.slice(0, quoted)).trim() || "Unexpected token in JSON";
+}
+
 function faultLabel(rule: FaultRule): string {
     return [rule.status !== undefined ? `status ${rule.status}` : undefined, rule.drop ? `drop ${rule.drop}` : undefined, rule.latencyMs ? `latency ${rule.latencyMs}ms` : undefined]
         .filter(Boolean)
         .join(", ");
 }
 
-/** Fault rules and counters at run time, for a backend in another process (demo, manual tests). */
+const orgSettingsPatch = z.strictObject({
+    plan: z.strictObject({ oidcSSO: z.boolean().optional(), ipAllowlisting: z.boolean().optional() }).optional(),
+    authEnforced: z.boolean().optional(),
+    scimEnabled: z.boolean().optional(),
+    googleSsoAuthEnforced: z.boolean().optional(),
+});
+
+/** Fault rules, counters and modelled settings at run time, also for a backend in another process (demo, manual tests). */
 function registerAdminRoutes(app: FastifyInstance, ctx: Context, adminToken: string): void {
     const onRequest = async (req: FastifyRequest, reply: FastifyReply) => {
         const token = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? "")?.[1];
@@ -206,6 +229,39 @@ function registerAdminRoutes(app: FastifyInstance, ctx: Context, adminToken: str
     app.delete("/_admin/faults", { onRequest }, async () => {
         ctx.faults.clear();
         return { rules: [] };
+    });
+    // The Infisical settings the backend models beyond the API (licence plan, enforcement, SCIM, the instance's
+    // SMTP): readable, and changeable for tests, like a server admin would in Infisical's console.
+    const orgView = (id: string) => {
+        const org = ctx.store.state.infisical.organizations.find((o) => o.id === id);
+        return org ? { id: org.id, name: org.name, slug: org.slug, ...orgSettings(org) } : undefined;
+    };
+    app.get("/_admin/infisical/organizations/:id", { onRequest }, async (req, reply) => {
+        const view = orgView((req.params as { id: string }).id);
+        return view ?? reply.code(404).send({ error: "no such organization" });
+    });
+    app.patch("/_admin/infisical/organizations/:id", { onRequest }, async (req, reply) => {
+        const parsed = orgSettingsPatch.safeParse(req.body);
+        if (!parsed.success) return reply.code(400).send({ error: parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ") });
+        const id = (req.params as { id: string }).id;
+        const found = await ctx.store.update((draft) => {
+            const org = draft.infisical.organizations.find((o) => o.id === id);
+            if (!org) return false;
+            const { plan, ...flags } = parsed.data;
+            Object.assign(org, orgSettings(org), flags);
+            if (plan) org.plan = { ...orgSettings(org).plan, ...plan };
+            return true;
+        });
+        return found ? orgView(id) : reply.code(404).send({ error: "no such organization" });
+    });
+    app.get("/_admin/infisical/instance", { onRequest }, async () => ({ smtpVerified: ctx.store.state.infisical.instance?.smtpVerified ?? true }));
+    app.patch("/_admin/infisical/instance", { onRequest }, async (req, reply) => {
+        const parsed = z.strictObject({ smtpVerified: z.boolean() }).safeParse(req.body);
+        if (!parsed.success) return reply.code(400).send({ error: "expected {smtpVerified: boolean}" });
+        await ctx.store.update((draft) => {
+            draft.infisical.instance = { smtpVerified: parsed.data.smtpVerified };
+        });
+        return { smtpVerified: parsed.data.smtpVerified };
     });
     app.get("/_admin/stats", { onRequest }, async () => ctx.stats.snapshot());
     app.post("/_admin/stats/reset", { onRequest }, async () => {

@@ -21,11 +21,35 @@ export interface TrustedIp {
     prefix?: number;
 }
 
+/** The organization's licence features that gate the routes served here (Infisical's license plan). */
+export interface OrgPlan {
+    oidcSSO: boolean;
+    ipAllowlisting: boolean;
+}
+
 export interface OrganizationRecord {
     id: string;
     name: string;
     slug: string;
     createdAt: string;
+    /** Enforce SSO login for the organization; every SSO PATCH sets it to false. Absent in older states: false. */
+    authEnforced?: boolean;
+    /** SCIM provisioning; every SSO PATCH sets it to false. Absent in older states: false. */
+    scimEnabled?: boolean;
+    /** Google SSO enforced: enabling OIDC SSO is refused. Absent in older states: false. */
+    googleSsoAuthEnforced?: boolean;
+    /** Absent in older states: every feature. */
+    plan?: OrgPlan;
+}
+
+/** An organization's settings with the defaults of fields that older states do not have. */
+export function orgSettings(org: OrganizationRecord): Required<Pick<OrganizationRecord, "authEnforced" | "scimEnabled" | "googleSsoAuthEnforced" | "plan">> {
+    return {
+        authEnforced: org.authEnforced ?? false,
+        scimEnabled: org.scimEnabled ?? false,
+        googleSsoAuthEnforced: org.googleSsoAuthEnforced ?? false,
+        plan: { oidcSSO: org.plan?.oidcSSO ?? true, ipAllowlisting: org.plan?.ipAllowlisting ?? true },
+    };
 }
 
 export type OrgRole = "admin" | "member";
@@ -155,6 +179,8 @@ export interface State {
     adminTokenEnc: string;
     issuer: { keys: IssuerKeyRecord[] };
     infisical: {
+        /** Instance-wide settings (server admin console). Absent in older states: SMTP verifies. */
+        instance?: { smtpVerified: boolean };
         organizations: OrganizationRecord[];
         users: UserRecord[];
         sessions: SessionRecord[];

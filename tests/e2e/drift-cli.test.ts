@@ -49,7 +49,7 @@ describeWithEngine("oidc-drift against a deployed stack", () => {
 
     beforeAll(async () => {
         if (!fs.existsSync(cliPath)) throw new Error(`${cliPath} is missing: build first (npm run build)`);
-        backend = await startBackend({ port: 0 });
+        backend = await startBackend({ port: 0, allowInternalIpConnections: true });
         credentials = { ...credentialsOf(backend.ready), SSO_SECRET, UNLEASH_SECRET };
         const { infisical, unleash, issuer } = backend.ready;
         t = await newStack(path.join(__dirname, "program"), "drift");
@@ -150,6 +150,6 @@ describeWithEngine("oidc-drift against a deployed stack", () => {
         expect(down.stderr).toContain('drift check of stack "drift" failed');
         expect(down.stderr).toContain(new URL(url).host);
         expect(down.stderr).not.toMatch(/^\s+at /m); // no stack trace
-        backend = await startBackend({ port: 0 }); // for afterAll
+        backend = await startBackend({ port: 0, allowInternalIpConnections: true }); // for afterAll
     });
 });

@@ -22,7 +22,7 @@ describeWithEngine("examples/infisical-sso", () => {
     const stacks: TestStack[] = [];
 
     beforeAll(async () => {
-        backend = await startBackend({ port: 0 });
+        backend = await startBackend({ port: 0, allowInternalIpConnections: true });
     });
     afterAll(async () => {
         for (const t of stacks) await t.cleanup();

@@ -51,7 +51,7 @@ describeWithEngine("end to end under the real engine", () => {
     let org1Token: string;
 
     beforeAll(async () => {
-        backend = await startBackend({ port: 0 });
+        backend = await startBackend({ port: 0, allowInternalIpConnections: true });
         infisical = backend.ready.infisical;
         org1Token = `Bearer ${infisical.token}`;
         t = await newStack(programDir, "e2e");

@@ -15,7 +15,7 @@ export type Ready = Backend["ready"];
 export { runtime };
 
 export async function start(opts: Parameters<typeof startBackend>[0] = {}): Promise<Backend> {
-    return startBackend({ port: 0, ...opts });
+    return startBackend({ port: 0, allowInternalIpConnections: true, ...opts });
 }
 
 /** Configures the runtime as `configure` would with this stack config (keys like "infisical:token"). */

@@ -71,7 +71,7 @@ test("one ready line, then one JSON log line per request without credentials; SI
     const seedFile = path.join(workDir, "seed.json");
     fs.writeFileSync(seedFile, JSON.stringify({ organizations: 3, identitiesPerOrg: 2, unleashInstances: 2 }));
     const dataDir = path.join(workDir, "data");
-    const r = await run(["--port", "0", "--data-dir", dataDir, "--seed", seedFile]);
+    const r = await run(["--port", "0", "--data-dir", dataDir, "--seed", seedFile, "--allow-internal-ip-connections"]);
     const { ready } = r;
     expect(ready).toMatchObject({ ready: true, url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), dataDir });
     expect(ready.infisical.organizations).toHaveLength(3);
@@ -123,7 +123,16 @@ test("environment variables, inline fault rules, the advertised URL", async () =
     expect(fs.existsSync(path.join(workDir, "env-data", "state.json"))).toBe(true);
     expect((await call("GET", `${r.ready.url}/healthz`)).status).toBe(503);
     expect((await call("GET", `${r.ready.url}/healthz`)).status).toBe(200);
+    // Without ALLOW_INTERNAL_IP_CONNECTIONS (the default), a URL on a loopback address is refused, as by Infisical.
+    const loopbackSso = { organizationId: r.ready.infisical.organizationId, configurationType: "discoveryURL", discoveryURL: "http://127.0.0.1:9/oidc", clientId: "c", clientSecret: "s", isActive: false };
+    const refused = await infisical(r.ready).postSso(loopbackSso);
+    expect([refused.status, refused.json.message]).toEqual([400, "Local IPs not allowed as URL"]);
     expect(await stop(r)).toBe(0);
+
+    // Infisical's own variable turns the URL guard's address check off.
+    const allowed = await run(["--port", "0", "--quiet"], { REFERENCE_BACKEND_DATA_DIR: path.join(workDir, "env-data"), ALLOW_INTERNAL_IP_CONNECTIONS: "true" });
+    expect((await infisical(allowed.ready).postSso(loopbackSso)).status).toBe(200);
+    expect(await stop(allowed)).toBe(0);
 
     const pub = await run(["--port", "0", "--quiet"], { REFERENCE_BACKEND_DATA_DIR: path.join(workDir, "env-data"), REFERENCE_BACKEND_PUBLIC_URL: "http://backend.example:9999/" });
     expect(pub.ready.url).toBe("http://backend.example:9999");

@@ -6,7 +6,7 @@ export type Backend = Awaited<ReturnType<typeof startBackend>>;
 export type Ready = Backend["ready"];
 
 export function start(opts: BackendOptions = {}): Promise<Backend> {
-    return startBackend({ port: 0, ...opts });
+    return startBackend({ port: 0, allowInternalIpConnections: true, ...opts });
 }
 
 export interface Res {

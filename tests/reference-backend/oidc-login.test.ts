@@ -85,7 +85,7 @@ test.each([
 ])("refused when %s does not match", async (_what, body, status, message) => {
     const res = await login(id(0), await mint(ready, body));
     expect(res.status).toBe(status);
-    expect(res.json).toEqual({ reqId: expect.any(String), statusCode: status, message, error: status === 403 ? "PermissionDenied" : "UnauthorizedError" });
+    expect(res.json).toEqual({ reqId: expect.any(String), statusCode: status, message, error: status === 403 ? "ForbiddenError" : "UnauthorizedError" });
 });
 
 test("the issuer must be boundIssuer", async () => {

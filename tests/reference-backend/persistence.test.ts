@@ -6,7 +6,7 @@
 import { promises as fs } from "fs";
 import * as os from "os";
 import * as path from "path";
-import { Backend, call, infisical, mint, start, universalLogin } from "./helpers";
+import { Backend, call, infisical, mint, ssoBody, start, universalLogin } from "./helpers";
 
 let dataDir: string;
 let backend: Backend | undefined;
@@ -89,7 +89,7 @@ test("a change that fails leaves state and file unchanged", async () => {
     const before = await fs.readFile(path.join(dataDir, "state.json"), "utf8");
     const api = infisical(ready);
     expect((await api.postAuth(ready.infisical.identityIds[0], { oidcDiscoveryUrl: ready.issuer.url, boundIssuer: ready.issuer.url, boundClaims: {}, accessTokenTrustedIps: [{ ipAddress: "999.0.0.0/8" }] })).status).toBe(400);
-    expect((await api.patchSso({ organizationId: ready.infisical.organizationId, isActive: true })).status).toBe(404);
+    expect((await api.postSso({ ...ssoBody(ready, ready.infisical.organizationId), discoveryURL: "http://user:pass@127.0.0.1/oidc" })).status).toBe(400);
     expect(await fs.readFile(path.join(dataDir, "state.json"), "utf8")).toBe(before);
 });
 

@@ -1,12 +1,23 @@
 /**
  * Machine-identity OIDC auth: `POST/GET/PATCH/DELETE /api/v1/auth/oidc-auth/identities/:identityId` (Infisical
- * server/routes/v1/identity-oidc-auth-router and services/identity-oidc-auth/identity-oidc-auth-service).
+ * server/routes/v1/identity-oidc-auth-router and services/identity-oidc-auth/identity-oidc-auth-service, current).
+ *
+ * Attach and update check, in the service's order: the identity (404), OIDC auth attached or not (400), the
+ * TTLs (400), permissions (403), each trusted IP (the plan's `ipAllowlisting` first: anything but exactly
+ * `0.0.0.0/0` or `::/0` needs it, then its validity), then the URL guard on oidcDiscoveryUrl. Unknown body
+ * properties are dropped. `claimMetadataMapping` (metadata key → claim path) is validated and formatted like
+ * boundClaims (validateOidcBoundClaimsField) and read back as stored (null when never set).
  *
  * Identities are looked up within the caller's organization, so an identity of another organization is a 404
  * ("Failed to find identity with ID ..."), like an unknown one. Reading, changing or revoking OIDC auth that is
  * not attached is a 400 with the service's own messages; attaching it twice is a 400. Trusted IPs are validated
  * and returned as `{ipAddress, type, prefix?}`; audiences and claim values are stored as ", "-joined lists; the CA
- * certificate is stored encrypted. Revoking also revokes the access tokens issued by OIDC logins.
+ * certificate is stored encrypted.
+ *
+ * Revoking revokes the access tokens issued through OIDC auth, and only those: the current service deletes the
+ * identity's OIDC-auth token rows and calls revokeTokensForIdentityAuthMethod({identityId, authMethod: OIDC_AUTH})
+ * ("Tokens issued via other methods on the same identity stay valid"). A short-lived earlier version called
+ * revokeAllTokensForIdentity (every token of the identity); see README.
  */
 import { randomUUID } from "crypto";
 import type { FastifyInstance, FastifyRequest } from "fastify";
@@ -14,9 +25,10 @@ import { z } from "zod";
 import type { Context } from "../context";
 import { inf } from "../errors";
 import { extractIpDetails, isValidIpOrCidr } from "../ip";
-import type { IdentityOidcAuthRecord, IdentityRecord, State, TrustedIp } from "../store";
+import { orgSettings, type IdentityOidcAuthRecord, type IdentityRecord, type OrgPlan, type State, type TrustedIp } from "../store";
 import { authenticate, requireOrgPermission, type InfisicalActor } from "./auth";
 import { commaSpaced, jsonBody, parse } from "./common";
+import { blockLocalAndPrivateIpAddresses } from "./url-guard";
 
 export const MAX_TTL = 315360000;
 export const DEFAULT_TTL = 2592000;
@@ -29,7 +41,7 @@ const claims = z.record(z.string(), z.string()).transform((data) => Object.fromE
 const TTL_REFINE_MESSAGE = "Access Token TTL cannot be greater than Access Token Max TTL.";
 
 export const attachSchema = z
-    .strictObject({
+    .object({
         oidcDiscoveryUrl: z.string().url().min(1),
         caCert: z.string().trim().default(""),
         boundIssuer: z.string().min(1),
@@ -46,7 +58,7 @@ export const attachSchema = z
 
 // PATCH: every field optional and without defaults (absent fields are left as they are).
 export const updateSchema = z
-    .strictObject({
+    .object({
         oidcDiscoveryUrl: z.string().url().min(1).optional(),
         caCert: z.string().trim().optional(),
         boundIssuer: z.string().min(1).optional(),
@@ -65,9 +77,16 @@ const paramsSchema = z.object({ identityId: z.string().trim() });
 
 export const caCertContext = (authId: string) => `identity-oidc-auth:${authId}:caCert`;
 
-/** The trusted IPs of a request body in Infisical's stored form; 400 for an invalid one. */
-export function reformatTrustedIps(list: Array<{ ipAddress: string }>): TrustedIp[] {
+/**
+ * The trusted IPs of a request body in Infisical's stored form. Per IP, as the service does: without the plan's
+ * ipAllowlisting anything but exactly "0.0.0.0/0" / "::/0" is a 400 (before its validity is looked at), then an
+ * invalid one is a 400.
+ */
+export function reformatTrustedIps(list: Array<{ ipAddress: string }>, plan: OrgPlan): TrustedIp[] {
     return list.map(({ ipAddress }) => {
+        if (!plan.ipAllowlisting && ipAddress !== "0.0.0.0/0" && ipAddress !== "::/0") {
+            throw inf.badRequest("Failed to add IP access range to access token due to plan restriction. Upgrade plan to add IP access range.");
+        }
         if (!isValidIpOrCidr(ipAddress)) throw inf.badRequest("The IP is not a valid IPv4, IPv6, or CIDR block");
         return extractIpDetails(ipAddress);
     });
@@ -107,6 +126,10 @@ export function registerIdentityOidcAuthRoutes(app: FastifyInstance, ctx: Contex
         req.infisicalActor = await authenticate(ctx, req);
     };
     const path = "/api/v1/auth/oidc-auth/identities/:identityId";
+    const planOf = (orgId: string): OrgPlan => {
+        const org = ctx.store.state.infisical.organizations.find((o) => o.id === orgId);
+        return org ? orgSettings(org).plan : { oidcSSO: true, ipAllowlisting: true };
+    };
     const decryptCa = (rec: IdentityOidcAuthRecord) => (rec.encryptedCaCertificate ? ctx.vault.decrypt(rec.encryptedCaCertificate, caCertContext(rec.id)) : "");
 
     app.post(path, { onRequest }, async (req) => {
@@ -117,7 +140,8 @@ export function registerIdentityOidcAuthRoutes(app: FastifyInstance, ctx: Contex
         if (identity.authMethods.includes(OIDC_AUTH)) throw inf.badRequest("Failed to add OIDC Auth to already configured identity");
         if (body.accessTokenMaxTTL > 0 && body.accessTokenTTL > body.accessTokenMaxTTL) throw inf.badRequest("Access token TTL cannot be greater than max TTL");
         requireOrgPermission(actor, identity.orgId, "create", "identity");
-        const ips = reformatTrustedIps(body.accessTokenTrustedIps);
+        const ips = reformatTrustedIps(body.accessTokenTrustedIps, planOf(identity.orgId));
+        await blockLocalAndPrivateIpAddresses(body.oidcDiscoveryUrl, ctx.allowInternalIpConnections);
 
         const rec = await ctx.store.update((draft) => {
             const current = identityOf(draft, actor, identityId);
@@ -171,7 +195,8 @@ export function registerIdentityOidcAuthRoutes(app: FastifyInstance, ctx: Contex
         const maxTtl = body.accessTokenMaxTTL || existing.accessTokenMaxTTL;
         if (maxTtl > 0 && (body.accessTokenTTL || existing.accessTokenMaxTTL) > maxTtl) throw inf.badRequest("Access token TTL cannot be greater than max TTL");
         requireOrgPermission(actor, identity.orgId, "edit", "identity");
-        const ips = body.accessTokenTrustedIps ? reformatTrustedIps(body.accessTokenTrustedIps) : undefined;
+        const ips = body.accessTokenTrustedIps ? reformatTrustedIps(body.accessTokenTrustedIps, planOf(identity.orgId)) : undefined;
+        if (body.oidcDiscoveryUrl) await blockLocalAndPrivateIpAddresses(body.oidcDiscoveryUrl, ctx.allowInternalIpConnections);
 
         const rec = await ctx.store.update((draft) => {
             identityOf(draft, actor, identityId);

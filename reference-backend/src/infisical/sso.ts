@@ -1,32 +1,39 @@
 /**
  * Organization OIDC SSO configuration: `GET/POST/PATCH /api/v1/sso/oidc/config` (Infisical ee/routes/v1/oidc-router
- * and ee/services/oidc/oidc-config-service).
+ * and ee/services/oidc/oidc-config-service.ts, current source).
  *
- * - One configuration per organization (a unique index on orgId): a second POST fails in the database layer,
- *   which Infisical answers with a 500.
- * - GET looks the configuration up before checking permissions (as the service does): no configuration is a 404
- *   whoever asks; an existing one of another organization is a 403.
- * - clientId and clientSecret are stored encrypted; GET returns clientId, never clientSecret (see README).
- * - Bodies are validated like the published OpenAPI document says (`additionalProperties: false`): unknown
- *   properties are a 422 ValidationFailure.
+ * - GET looks the configuration up before checking permissions: none is a 404 "Failed to find OIDC SSO data"
+ *   whoever asks. It answers clientId and clientSecret decrypted, in clear (the route's response schema extends
+ *   both).
+ * - POST and PATCH check, in the service's order: the organization exists (404), the plan has `oidcSSO` (400),
+ *   permissions (403), `isActive` while Google SSO is enforced (400), on PATCH `isActive` while the instance's SMTP
+ *   does not verify (400), then the URL guard on discoveryURL, jwksUri, tokenEndpoint, userinfoEndpoint.
+ * - One configuration per organization (a unique index on orgId): a second POST fails in the DAL's create, which
+ *   Infisical answers 500 `{message: "Something went wrong", error: "Create"}`.
+ * - PATCH updates whatever row matches: none is a 200 with an empty body. Either way it then sets the
+ *   organization's authEnforced and scimEnabled to false.
+ * - Unknown body properties are dropped (zod's default), not refused.
  */
 import { randomUUID } from "crypto";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import type { Context } from "../context";
 import { inf } from "../errors";
-import type { OidcConfigRecord } from "../store";
+import { orgSettings, type OidcConfigRecord, type OrganizationRecord } from "../store";
 import { authenticate, requireOrgPermission } from "./auth";
 import { commaSpaced, jsonBody, parse } from "./common";
+import { blockLocalAndPrivateIpAddresses } from "./url-guard";
 
 const CONFIGURATION_TYPES = ["custom", "discoveryURL"] as const;
 const JWT_ALGORITHMS = ["RS256", "HS256", "RS512", "EdDSA"] as const;
+
+const GOOGLE_ENFORCED = "You cannot enable OIDC SSO while Google OAuth is enforced. Disable Google OAuth enforcement to enable OIDC SSO.";
 
 const emailDomains = z.string().trim().transform(commaSpaced);
 const optionalText = z.string().trim().optional().default("");
 
 export const createSsoSchema = z
-    .strictObject({
+    .object({
         allowedEmailDomains: emailDomains.optional().default(""),
         configurationType: z.enum(CONFIGURATION_TYPES),
         issuer: optionalText,
@@ -58,7 +65,7 @@ export const createSsoSchema = z
     });
 
 // PATCH: every field optional and without defaults (absent fields are left as they are).
-export const updateSsoSchema = z.strictObject({
+export const updateSsoSchema = z.object({
     allowedEmailDomains: emailDomains.optional(),
     discoveryURL: z.string().trim().optional(),
     configurationType: z.enum(CONFIGURATION_TYPES).optional(),
@@ -102,24 +109,43 @@ export function registerSsoRoutes(app: FastifyInstance, ctx: Context): void {
     const onRequest = async (req: Parameters<typeof authenticate>[1]) => {
         req.infisicalActor = await authenticate(ctx, req);
     };
-    const orgExists = (orgId: string) => ctx.store.state.infisical.organizations.some((o) => o.id === orgId);
+    const organization = (orgId: string): OrganizationRecord => {
+        const org = ctx.store.state.infisical.organizations.find((o) => o.id === orgId);
+        if (!org) throw inf.notFound(`Organization with ID '${orgId}' not found`);
+        return org;
+    };
+    const smtpVerified = () => ctx.store.state.infisical.instance?.smtpVerified ?? true;
+    const guardUrls = async (body: { discoveryURL?: string; jwksUri?: string; tokenEndpoint?: string; userinfoEndpoint?: string }) => {
+        // The service's order; empty values are skipped.
+        for (const url of [body.discoveryURL, body.jwksUri, body.tokenEndpoint, body.userinfoEndpoint]) {
+            if (url) await blockLocalAndPrivateIpAddresses(url, ctx.allowInternalIpConnections);
+        }
+    };
 
     app.get("/api/v1/sso/oidc/config", { onRequest }, async (req) => {
         const { organizationId } = parse(getQuerySchema, req.query);
         const cfg = ctx.store.state.infisical.oidcConfigs.find((c) => c.orgId === organizationId);
-        if (!cfg) throw inf.notFound(`OIDC configuration for organization with ID '${organizationId}' not found`);
+        if (!cfg) throw inf.notFound("Failed to find OIDC SSO data");
         requireOrgPermission(req.infisicalActor!, organizationId, "read", "sso");
-        return { ...sanitized(cfg), clientId: ctx.vault.decrypt(cfg.encryptedClientId, secretContext(cfg.id, "clientId")) };
+        return {
+            ...sanitized(cfg),
+            clientId: ctx.vault.decrypt(cfg.encryptedClientId, secretContext(cfg.id, "clientId")),
+            clientSecret: ctx.vault.decrypt(cfg.encryptedClientSecret, secretContext(cfg.id, "clientSecret")),
+        };
     });
 
     app.post("/api/v1/sso/oidc/config", { onRequest }, async (req) => {
         const body = parse(createSsoSchema, jsonBody(req));
-        if (!orgExists(body.organizationId)) throw inf.notFound(`Organization with ID '${body.organizationId}' not found`);
+        const settings = orgSettings(organization(body.organizationId));
+        if (!settings.plan.oidcSSO) throw inf.badRequest("Failed to create OIDC SSO configuration due to plan restriction. Upgrade plan to update SSO configuration.");
         requireOrgPermission(req.infisicalActor!, body.organizationId, "create", "sso");
+        if (settings.googleSsoAuthEnforced && body.isActive) throw inf.badRequest(GOOGLE_ENFORCED);
+        await guardUrls(body);
         const created = await ctx.store.update((draft) => {
             const configs = draft.infisical.oidcConfigs;
-            // Infisical has no check here: the unique index on orgId refuses the insert (DatabaseError → 500).
-            if (configs.some((c) => c.orgId === body.organizationId)) throw inf.internal("Something went wrong", "DatabaseError");
+            // Infisical has no check here: the unique index on orgId refuses the insert, and the DAL's create
+            // reports it as DatabaseError({name: "Create"}) → 500.
+            if (configs.some((c) => c.orgId === body.organizationId)) throw inf.internal("Something went wrong", "Create");
             const now = new Date().toISOString();
             const id = randomUUID();
             const record: OidcConfigRecord = {
@@ -148,18 +174,28 @@ export function registerSsoRoutes(app: FastifyInstance, ctx: Context): void {
         return sanitized(created);
     });
 
-    app.patch("/api/v1/sso/oidc/config", { onRequest }, async (req) => {
+    app.patch("/api/v1/sso/oidc/config", { onRequest }, async (req, reply) => {
         const body = parse(updateSsoSchema, jsonBody(req));
         const orgId = body.organizationId;
-        if (!orgExists(orgId)) throw inf.notFound(`Organization with ID '${orgId}' not found`);
+        const settings = orgSettings(organization(orgId));
+        if (!settings.plan.oidcSSO) throw inf.badRequest("Failed to update OIDC SSO configuration due to plan restriction. Upgrade plan to update SSO configuration.");
         requireOrgPermission(req.infisicalActor!, orgId, "edit", "sso");
+        if (settings.googleSsoAuthEnforced && body.isActive) throw inf.badRequest(GOOGLE_ENFORCED);
+        if (body.isActive && !smtpVerified()) {
+            throw inf.badRequest(
+                "Cannot enable OIDC when there are issues with the instance's SMTP configuration. Bypass this by turning on trust for OIDC emails in the server admin console.",
+            );
+        }
+        await guardUrls(body);
         const updated = await ctx.store.update((draft) => {
+            const org = draft.infisical.organizations.find((o) => o.id === orgId);
+            // Whatever the PATCH carries, and whether or not a row matched: orgDAL.updateById(org.id, {authEnforced: false, scimEnabled: false}).
+            if (org) Object.assign(org, { authEnforced: false, scimEnabled: false });
             const cfg = draft.infisical.oidcConfigs.find((c) => c.orgId === orgId);
-            // Infisical's update matches no row and answers without a configuration; a 404 says it plainly.
-            if (!cfg) throw inf.notFound(`OIDC configuration for organization with ID '${orgId}' not found`);
+            if (!cfg) return undefined;
             const { organizationId: _org, clientId, clientSecret, ...fields } = body;
             for (const [key, value] of Object.entries(fields)) {
-                if (value !== undefined) (cfg as unknown as Record<string, unknown>)[key] = value;
+                if (value !== undefined && key in cfg) (cfg as unknown as Record<string, unknown>)[key] = value;
             }
             if (clientId !== undefined) cfg.encryptedClientId = ctx.vault.encrypt(clientId, secretContext(cfg.id, "clientId"));
             if (clientSecret !== undefined) cfg.encryptedClientSecret = ctx.vault.encrypt(clientSecret, secretContext(cfg.id, "clientSecret"));
@@ -167,9 +203,10 @@ export function registerSsoRoutes(app: FastifyInstance, ctx: Context): void {
             cfg.updatedAt = new Date().toISOString();
             return cfg;
         });
+        // The update matched no row: the handler returns undefined and fastify answers 200 with an empty body.
+        if (!updated) return reply.code(200).send();
         // The PATCH response schema of Infisical has no jwtSignatureAlgorithm.
         const { jwtSignatureAlgorithm: _alg, ...rest } = sanitized(updated);
         return rest;
     });
 }
-
