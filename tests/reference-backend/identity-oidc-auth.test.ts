@@ -1,12 +1,13 @@
 /**
  * `/api/v1/auth/oidc-auth/identities/:identityId` of the reference backend against the API document (002) and
- * Infisical's router and service: defaults, response shape, trusted IPs as `{ipAddress, type, prefix?}`, list
- * formatting, TTL ranges and the TTL/max-TTL rules, the service's errors for attaching twice and for OIDC auth
- * that is not attached, and the encrypted CA certificate.
+ * Infisical's current router and service: defaults, response shape, trusted IPs as `{ipAddress, type, prefix?}`,
+ * list formatting, claimMetadataMapping, unknown properties dropped, TTL ranges and the TTL/max-TTL rules, the
+ * service's errors for attaching twice and for OIDC auth that is not attached, the encrypted CA certificate, the
+ * plan's ipAllowlisting, the URL guard on oidcDiscoveryUrl, and which access tokens a revoke revokes.
  */
 import { promises as fs } from "fs";
 import * as path from "path";
-import { Backend, infisical, Ready, start } from "./helpers";
+import { Backend, call, infisical, mint, Ready, start, universalLogin } from "./helpers";
 
 let backend: Backend;
 let ready: Ready;
@@ -103,7 +104,7 @@ describe("attach", () => {
         ["an empty boundIssuer", { boundIssuer: "" }, "boundIssuer", "too_small"],
         ["a discovery URL that is not a URL", { oidcDiscoveryUrl: "not a url" }, "oidcDiscoveryUrl", "invalid_format"],
         ["an empty trusted IP list", { accessTokenTrustedIps: [] }, "accessTokenTrustedIps", "too_small"],
-        ["an unknown property", { boundAudience: "typo" }, "", "unrecognized_keys"],
+        ["a claimMetadataMapping that is not a record of strings", { claimMetadataMapping: { team: 7 } }, "claimMetadataMapping.team", "invalid_type"],
     ])("422 for %s", async (_name, extra, field, code) => {
         const res = await api().postAuth(id(2), { ...minimal(), ...extra });
         expect(res.status).toBe(422);
@@ -123,6 +124,31 @@ describe("attach", () => {
             expect({ ipAddress, status: res.status, message: res.json.message }).toEqual({ ipAddress, status: 400, message: "The IP is not a valid IPv4, IPv6, or CIDR block" });
         }
         expect((await api().getAuth(id(2))).status).toBe(400); // nothing attached
+    });
+});
+
+describe("claimMetadataMapping and unknown properties", () => {
+    test("created, formatted like boundClaims, read back, updated; unknown properties are dropped", async () => {
+        const res = await api().postAuth(id(4), { ...minimal(), claimMetadataMapping: { team: "team.name", repo: " repository " }, boundAudience: "typo" });
+        expect(res.status).toBe(200);
+        expect(res.json.identityOidcAuth.claimMetadataMapping).toEqual({ team: "team.name", repo: "repository" });
+        expect(res.json.identityOidcAuth).not.toHaveProperty("boundAudience");
+        expect((await api().getAuth(id(4))).json.identityOidcAuth.claimMetadataMapping).toEqual({ team: "team.name", repo: "repository" });
+        const patched = await api().patchAuth(id(4), { claimMetadataMapping: { environment: "env" }, unknownField: true });
+        expect(patched.status).toBe(200);
+        expect(patched.json.identityOidcAuth.claimMetadataMapping).toEqual({ environment: "env" });
+        // A PATCH without it leaves it as it is.
+        expect((await api().patchAuth(id(4), { boundSubject: "s" })).json.identityOidcAuth.claimMetadataMapping).toEqual({ environment: "env" });
+    });
+
+    test("a login copies the mapped claims into the access token; a mapped claim missing from the token refuses it", async () => {
+        const login = (jwt: string) => call("POST", `${ready.infisical.url}/api/v1/auth/oidc-auth/login`, { body: { identityId: id(4), jwt } });
+        const ok = await login(await mint(ready, { sub: "s", claims: { env: "production" } }));
+        expect(ok.status).toBe(200);
+        const payload = JSON.parse(Buffer.from(ok.json.accessToken.split(".")[1], "base64url").toString("utf8"));
+        expect(payload.identityAuth).toEqual({ oidc: { claims: { environment: "production" } } });
+        const missing = await login(await mint(ready, { sub: "s" }));
+        expect([missing.status, missing.json.message]).toEqual([401, "Access denied: token has no env field"]);
     });
 });
 
@@ -172,5 +198,65 @@ describe("read, update, revoke", () => {
         expect(res.json.identityOidcAuth).not.toHaveProperty("caCert");
         expect((await api().getAuth(id(1))).status).toBe(400);
         expect((await api().postAuth(id(1), minimal())).status).toBe(200);
+    });
+});
+
+describe("which access tokens a revoke revokes (current source: revokeTokensForIdentityAuthMethod)", () => {
+    test("the identity's OIDC-issued tokens stop working; its universal-auth tokens keep working", async () => {
+        const automation = ready.infisical.organizations[0].automationIdentityId;
+        const ua = await universalLogin(ready);
+        expect(ua.status).toBe(200);
+        expect((await api().postAuth(automation, minimal())).status).toBe(200);
+        const oidc = await call("POST", `${ready.infisical.url}/api/v1/auth/oidc-auth/login`, { body: { identityId: automation, jwt: await mint(ready) } });
+        expect(oidc.status).toBe(200);
+        // Both authenticate (the automation identity is an org admin).
+        expect((await infisical(ready, ua.json.accessToken).getAuth(automation)).status).toBe(200);
+        expect((await infisical(ready, oidc.json.accessToken).getAuth(automation)).status).toBe(200);
+
+        expect((await api().deleteAuth(automation)).status).toBe(200);
+        const revoked = await infisical(ready, oidc.json.accessToken).getAuth(automation);
+        expect([revoked.status, revoked.json.error]).toEqual([401, "UnauthorizedError"]);
+        // Authenticated, and answered by the service: OIDC auth is no longer attached.
+        const still = await infisical(ready, ua.json.accessToken).getAuth(automation);
+        expect([still.status, still.json.message]).toEqual([400, "The identity does not have OIDC Auth attached"]);
+    });
+});
+
+describe("plan without ipAllowlisting, and the URL guard on oidcDiscoveryUrl (internal IPs not allowed)", () => {
+    let strict: Backend;
+    let sr: Ready;
+    const PUBLIC = "https://93.184.215.14";
+    const PLAN = "Failed to add IP access range to access token due to plan restriction. Upgrade plan to add IP access range.";
+    const sapi = () => infisical(sr);
+    const sid = (i: number) => sr.infisical.identityIds[i];
+    const body = (extra: Record<string, unknown> = {}) => ({ oidcDiscoveryUrl: PUBLIC, boundIssuer: PUBLIC, boundClaims: {}, ...extra });
+
+    beforeAll(async () => {
+        strict = await start({ allowInternalIpConnections: false, seed: { organizations: 1, identitiesPerOrg: 3, unleashInstances: 1, organizationSettings: [{ plan: { ipAllowlisting: false } }] } });
+        sr = strict.ready;
+    });
+    afterAll(async () => {
+        await strict?.stop();
+    });
+
+    test("only exactly 0.0.0.0/0 and ::/0 pass; the plan is checked before the IP's validity", async () => {
+        for (const ipAddress of ["10.0.0.0/8", "999.1.1.1", "0.0.0.0/00", "::/000"]) {
+            const res = await sapi().postAuth(sid(0), body({ accessTokenTrustedIps: [{ ipAddress: "0.0.0.0/0" }, { ipAddress }] }));
+            expect({ ipAddress, status: res.status, message: res.json.message }).toEqual({ ipAddress, status: 400, message: PLAN });
+        }
+        const ok = await sapi().postAuth(sid(0), body({ accessTokenTrustedIps: [{ ipAddress: "0.0.0.0/0" }, { ipAddress: "::/0" }] }));
+        expect(ok.status).toBe(200);
+        const patch = await sapi().patchAuth(sid(0), { accessTokenTrustedIps: [{ ipAddress: "192.168.0.0/16" }] });
+        expect([patch.status, patch.json.message]).toEqual([400, PLAN]);
+    });
+
+    test("a discovery URL on loopback or a private address is refused on attach and update", async () => {
+        const loopback = await sapi().postAuth(sid(1), body({ oidcDiscoveryUrl: sr.issuer.url }));
+        expect([loopback.status, loopback.json.message]).toEqual([400, "Local IPs not allowed as URL"]);
+        expect((await sapi().getAuth(sid(1))).status).toBe(400); // nothing attached
+        expect((await sapi().postAuth(sid(1), body())).status).toBe(200);
+        const patch = await sapi().patchAuth(sid(1), { oidcDiscoveryUrl: "http://172.16.5.4" });
+        expect([patch.status, patch.json.message]).toEqual([400, "Local IPs not allowed as URL"]);
+        expect((await sapi().getAuth(sid(1))).json.identityOidcAuth.oidcDiscoveryUrl).toBe(PUBLIC);
     });
 });

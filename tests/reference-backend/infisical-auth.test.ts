@@ -1,7 +1,8 @@
 /**
- * Infisical authentication and authorization of the reference backend: 401 for missing, malformed, forged,
- * expired and revoked tokens on every route; organizations isolated from each other (403 or, for identities looked
- * up in the caller's organization, 404); members without rights (403); universal-auth login and token expiry;
+ * Infisical authentication and authorization of the reference backend: 401 for missing and revoked tokens, 403
+ * TokenError for JWTs that do not verify (malformed, forged, expired; Infisical's error handler), on every route;
+ * organizations isolated from each other (403 ForbiddenError or, for identities looked up in the caller's
+ * organization, 404); members without rights (403 PermissionDenied); universal-auth login and token expiry;
  * trusted IPs of access tokens.
  */
 import { SignJWT } from "jose";
@@ -32,7 +33,7 @@ const routes = () => {
     ] as const;
 };
 
-describe("401 on every protected route", () => {
+describe("401 or 403 TokenError on every protected route", () => {
     const forged = async () =>
         new SignJWT({ authTokenType: "accessToken", userId: "u", tokenVersionId: "t", organizationId: ready.infisical.organizationId })
             .setProtectedHeader({ alg: "HS256" })
@@ -41,9 +42,8 @@ describe("401 on every protected route", () => {
     test.each([
         ["no Authorization header", undefined, "Token missing"],
         ["a header without Bearer", "Token abc", "malformed"],
-        ["a token that is not a JWT", "Bearer not-a-jwt", "malformed"],
         ["a service token", "Bearer st.not-a-valid-token-000", "service token"],
-    ])("%s", async (_name, authorization, message) => {
+    ])("%s: 401", async (_name, authorization, message) => {
         for (const [method, path, body] of routes()) {
             const res = await call(method, `${ready.infisical.url}${path}`, { authorization, body });
             expect({ route: `${method} ${path}`, status: res.status }).toEqual({ route: `${method} ${path}`, status: 401 });
@@ -51,11 +51,17 @@ describe("401 on every protected route", () => {
         }
     });
 
-    test("a JWT signed with another key", async () => {
-        const token = await forged();
-        for (const [method, path, body] of routes()) {
-            const res = await call(method, `${ready.infisical.url}${path}`, { authorization: bearer(token), body });
-            expect(res.status).toBe(401);
+    test("a token that is not a JWT, a JWT signed with another key: 403 TokenError with the error handler's texts", async () => {
+        const cases = [
+            ["Bearer not-a-jwt", "The provided access token is malformed. Please use a valid token or generate a new one and try again."],
+            [bearer(await forged()), "invalid signature"],
+        ] as const;
+        for (const [authorization, message] of cases) {
+            for (const [method, path, body] of routes()) {
+                const res = await call(method, `${ready.infisical.url}${path}`, { authorization, body });
+                expect({ route: `${method} ${path}`, status: res.status }).toEqual({ route: `${method} ${path}`, status: 403 });
+                expect(res.json).toEqual({ reqId: expect.stringMatching(/^req-\w{14}$/), statusCode: 403, message, error: "TokenError" });
+            }
         }
     });
 
@@ -74,8 +80,8 @@ describe("universal auth", () => {
         expect((await api.getAuth(ready.infisical.identityIds[0])).status).toBe(400); // authenticated: "not attached"
         await sleep(2100);
         const expired = await api.getAuth(ready.infisical.identityIds[0]);
-        expect(expired.status).toBe(401);
-        expect(expired.json.message).toBe("Your token has expired. Please re-authenticate.");
+        expect(expired.status).toBe(403);
+        expect(expired.json).toMatchObject({ error: "TokenError", message: "Your token has expired. Please re-authenticate." });
     });
 
     test("a wrong secret is 401 Invalid credentials, an unknown client id 404", async () => {
@@ -97,7 +103,7 @@ describe("universal auth", () => {
         expect((await api.postSso(ssoBody(ready, org2.id))).status).toBe(200);
         const other = await api.postSso(ssoBody(ready, ready.infisical.organizationId));
         expect(other.status).toBe(403);
-        expect(other.json).toMatchObject({ statusCode: 403, error: "PermissionDenied", message: "Identity is not apart of this organization" });
+        expect(other.json).toMatchObject({ statusCode: 403, error: "ForbiddenError", message: "Identity is not apart of this organization" });
     });
 });
 
@@ -108,7 +114,7 @@ describe("organizations are isolated", () => {
         const api2 = infisical(ready, org2.token);
         for (const res of [await api2.getSso(org1.id), await api2.postSso(ssoBody(ready, org1.id)), await api2.patchSso({ organizationId: org1.id, isActive: false })]) {
             expect(res.status).toBe(403);
-            expect(res.json).toEqual({ reqId: expect.any(String), statusCode: 403, message: "Invalid user token. Scoped to different organization.", error: "PermissionDenied" });
+            expect(res.json).toEqual({ reqId: expect.any(String), statusCode: 403, message: "Invalid user token. Scoped to different organization.", error: "ForbiddenError" });
         }
         expect((await infisical(ready, org1.token).getSso(org1.id)).json.isActive).toBe(true);
     });
@@ -169,6 +175,6 @@ describe("members and access tokens from OIDC logins", () => {
         expect(login.status).toBe(200);
         const res = await infisical(ready, login.json.accessToken).getAuth(id);
         expect(res.status).toBe(403);
-        expect(res.json.message).toBe("You are not allowed to access this resource from the current IP address");
+        expect(res.json).toMatchObject({ error: "ForbiddenError", message: "You are not allowed to access this resource from the current IP address" });
     });
 });
