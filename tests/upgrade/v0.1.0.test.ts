@@ -98,7 +98,7 @@ describeWithEngine("a stack created by version 0.1.0, under the current package"
         fs.cpSync(path.join(fixtureDir, "backend-data"), dataDir, { recursive: true });
         // The backend's issuer is on 127.0.0.1, which the current backend (like Infisical) refuses to reach unless
         // internal connections are allowed.
-        backend = await startBackend({ port: FIXTURE_PORT, dataDir, ...{ allowInternalIpConnections: true } });
+        backend = await startBackend({ port: FIXTURE_PORT, dataDir, allowInternalIpConnections: true });
 
         // Inside the repository (ignored scratch folder), so that the program resolves this package by name.
         workDir = path.join(repoRoot, "tests", "e2e", ".work", `upgrade-${randomUUID().slice(0, 8)}`);
