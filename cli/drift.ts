@@ -6,9 +6,8 @@
  * what drift detection costs (one read per resource), and it is why it is faster than
  * `pulumi preview --refresh`, which also runs the program and diffs every resource against its inputs.
  */
-import * as path from "path";
 import deepEqual from "deep-equal";
-import { EngineEvent, LocalWorkspace, Stack, StepEventMetadata } from "@pulumi/pulumi/automation";
+import { descriptionOf, isDriftRelevant, readStack, ResourceRead, StackReadError } from "./stack-read";
 
 /** What happened to a resource since the last `pulumi up`. */
 export type DriftKind = "modified" | "deleted";
@@ -49,7 +48,7 @@ export interface DetectDriftOptions {
 }
 
 /** An error the user can act on; the CLI prints its message without a stack trace. */
-export class DriftError extends Error {}
+export { StackReadError as DriftError };
 
 const SECRET_MASK = "[secret]";
 
@@ -62,20 +61,22 @@ function isSecretValue(value: unknown): boolean {
     return value === SECRET_MASK || (typeof value === "object" && value !== null && (value as Record<string, unknown>)["4dabf18193072939515e22adb298388d"] === "1b47061264138c4ac30d75fd1eb44270");
 }
 
-function resourceName(urn: string): string {
-    return urn.split("::").pop() ?? urn;
-}
-
 /**
  * Field-by-field comparison of the state before and after the refresh read. Secret values arrive masked, so a
  * secret's change is told by its salted hash output (`<field>Hash`, kept by the providers of this package), else by
- * the engine's list of changed keys when it gives one.
+ * the engine's list of changed keys when it gives one. Fields for which `relevant` says false (output-only fields
+ * such as ids and timestamps) are never drift; the refresh still records their new values.
  */
-export function fieldDrifts(before: Record<string, unknown>, after: Record<string, unknown>, changedKeys?: string[]): FieldDrift[] {
+export function fieldDrifts(
+    before: Record<string, unknown>,
+    after: Record<string, unknown>,
+    changedKeys?: string[],
+    relevant: (field: string) => boolean = () => true,
+): FieldDrift[] {
     const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
     const drifts: FieldDrift[] = [];
     for (const field of [...keys].sort()) {
-        if (isInternalField(field)) continue;
+        if (isInternalField(field) || !relevant(field)) continue;
         if (field.endsWith("Hash") && keys.has(field.slice(0, -"Hash".length))) continue; // reported with its field
         const desired = before[field];
         const live = after[field];
@@ -93,80 +94,18 @@ export function fieldDrifts(before: Record<string, unknown>, after: Record<strin
     return drifts;
 }
 
-function driftFromStep(meta: StepEventMetadata): ResourceDrift | undefined {
-    if (meta.type === "pulumi:pulumi:Stack" || meta.type.startsWith("pulumi:providers:")) return undefined;
-    const base = { urn: meta.urn, name: resourceName(meta.urn), type: meta.type };
-    if (meta.op === "delete" || (meta.old && !meta.new)) {
-        return { ...base, kind: "deleted", fields: [] };
-    }
-    if (!meta.old || !meta.new) return undefined;
-    const fields = fieldDrifts(meta.old.outputs ?? {}, meta.new.outputs ?? {}, meta.diffs);
+function driftOf(r: ResourceRead): ResourceDrift | undefined {
+    const base = { urn: r.urn, name: r.name, type: r.type };
+    if (!r.live) return { ...base, kind: "deleted", fields: [] };
+    const desc = descriptionOf(r.type, r.recorded.outputs);
+    const fields = fieldDrifts(r.recorded.outputs, r.live, r.diffs, (field) => isDriftRelevant(desc, field, r.recorded.inputs));
     return fields.length > 0 ? { ...base, kind: "modified", fields } : undefined;
 }
 
-/**
- * Explains the failures users hit most, instead of the engine's raw output. `diagnostics` are the engine's error
- * diagnostics of the run (provider errors, already written for humans), when it got that far.
- */
-function explain(err: unknown, opts: DetectDriftOptions, diagnostics: string[] = []): DriftError {
-    const text = err instanceof Error ? err.message : String(err);
-    if (/no stack named|stack .* not found|could not find stack/i.test(text)) {
-        return new DriftError(`stack "${opts.stackName}" does not exist in ${opts.workDir} (see \`pulumi stack ls\`)`);
-    }
-    if (/incorrect passphrase|passphrase must be set|PULUMI_CONFIG_PASSPHRASE/i.test(text)) {
-        return new DriftError(
-            `cannot decrypt the secrets of stack "${opts.stackName}": wrong or missing passphrase ` +
-                "(set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE)",
-        );
-    }
-    if (diagnostics.length > 0) {
-        return new DriftError(`drift check of stack "${opts.stackName}" failed:\n${[...new Set(diagnostics)].join("\n")}`);
-    }
-    // Otherwise the error lines of the engine's output.
-    const providerLines = text
-        .split("\n")
-        .map((line) => line.trim())
-        .filter((line) => /error:/.test(line) && !/update failed|preview failed|refresh failed/i.test(line));
-    const summary = providerLines.length > 0 ? providerLines.join("\n") : text.trim().split("\n").slice(-5).join("\n");
-    return new DriftError(`drift check of stack "${opts.stackName}" failed:\n${summary}`);
-}
-
 export async function detectDrift(opts: DetectDriftOptions): Promise<DriftReport> {
-    const started = Date.now();
-    const workDir = path.resolve(opts.workDir);
-    let stack: Stack;
-    try {
-        stack = await LocalWorkspace.selectStack({ stackName: opts.stackName, workDir }, { envVars: opts.envVars });
-    } catch (err) {
-        throw explain(err, { ...opts, workDir });
-    }
-
-    const drifted = new Map<string, ResourceDrift>();
-    const diagnostics: string[] = [];
-    let checked = 0;
-    const onEvent = (event: EngineEvent): void => {
-        const diag = event.diagnosticEvent;
-        if (diag?.severity === "error" && !/^(preview|update|refresh) failed\s*$/i.test(diag.message.trim())) {
-            const where = diag.urn ? `${resourceName(diag.urn)}: ` : "";
-            diagnostics.push(`  ${where}${diag.message.trim()}`);
-        }
-        const pre = event.resourcePreEvent?.metadata;
-        if (pre && pre.type !== "pulumi:pulumi:Stack" && !pre.type.startsWith("pulumi:providers:")) {
-            checked++;
-            opts.onProgress?.(`reading ${resourceName(pre.urn)} (${pre.type})`);
-        }
-        const step = event.resOutputsEvent?.metadata ?? event.resourcePreEvent?.metadata;
-        if (step) {
-            const drift = driftFromStep(step);
-            if (drift) drifted.set(drift.urn, drift);
-        }
-    };
-    try {
-        await stack.previewRefresh({ onEvent, color: "never" });
-    } catch (err) {
-        throw explain(err, { ...opts, workDir }, diagnostics);
-    }
-    return { stack: opts.stackName, workDir, checked, drifted: [...drifted.values()], durationMs: Date.now() - started };
+    const read = await readStack(opts, "drift check");
+    const drifted = read.resources.map(driftOf).filter((d): d is ResourceDrift => d !== undefined);
+    return { stack: read.stack, workDir: read.workDir, checked: read.checked, drifted, durationMs: read.durationMs };
 }
 
 /** The drifts that count for the exit code. */

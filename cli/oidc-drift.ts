@@ -34,7 +34,16 @@ async function main(argv: string[]): Promise<number> {
         .option("--markdown", "print the report as Markdown (e.g. for a pull-request comment)")
         .addOption(new Option("--fail-on <kinds>", `drift kinds that make the exit code 2 (${DRIFT_KINDS.join(",")})`).default(DRIFT_KINDS.join(",")))
         .option("-q, --quiet", "no progress output on stderr")
-        .addHelpText("after", "\nExit codes: 0 no drift, 2 drift, 1 error.")
+        .addHelpText(
+            "after",
+            "\nReports settings only: output-only fields (ids, createdAt/updatedAt timestamps, values the server derives from\n" +
+                "a field you manage) are refreshed into the state by `pulumi refresh` but are never drift. Secrets are masked.\n" +
+                "\nThe same field-level changes, interactively with Pulumi:\n" +
+                "  pulumi refresh --diff                 # what changed outside Pulumi, then choose to accept it into the state\n" +
+                "  pulumi preview --refresh --diff       # also diffs the program against the refreshed state\n" +
+                "\nTrust checks of the live settings (same output formats): oidc-audit --stack <name>\n" +
+                "\nExit codes: 0 no drift, 2 drift, 1 error.",
+        )
         .exitOverride();
     try {
         program.parse(argv);
