@@ -16,8 +16,8 @@
  *
  * Revoking revokes the access tokens issued through OIDC auth, and only those: the current service deletes the
  * identity's OIDC-auth token rows and calls revokeTokensForIdentityAuthMethod({identityId, authMethod: OIDC_AUTH})
- * ("Tokens issued via other methods on the same identity stay valid"). A short-lived earlier version called
- * revokeAllTokensForIdentity (every token of the identity); see README.
+ * ("Tokens issued via other methods on the same identity stay valid"); older versions deleted the OIDC-auth token
+ * rows only. revokeAllTokensForIdentity (every token) is used by identity deletion, not here.
  */
 import { randomUUID } from "crypto";
 import type { FastifyInstance, FastifyRequest } from "fastify";
