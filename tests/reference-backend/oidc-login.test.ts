@@ -1,8 +1,12 @@
 /**
  * `POST /api/v1/auth/oidc-auth/login` of the reference backend with ID tokens minted by its built-in issuer:
  * the discovery document and JWKS are fetched over HTTP, the token verified (signature, expiry, issuer), then the
- * bindings checked with Infisical's rules and messages (subject 403; audiences, claims 401), globs with picomatch.
+ * bindings checked with Infisical's rules and messages (subject 403; audiences, claims 401), globs with picomatch;
+ * the URL guard on the discovery URL when internal IP connections are not allowed.
  */
+import { promises as fs } from "fs";
+import * as os from "os";
+import * as path from "path";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { Backend, call, infisical, mint, Ready, start } from "./helpers";
 
@@ -160,4 +164,29 @@ test("the issuer's discovery document and JWKS", async () => {
     expect(info.json).toMatchObject({ sub: "someone", iss: ready.issuer.url });
     expect((await call("GET", `${ready.issuer.url}/userinfo`, { authorization: "Bearer x" })).status).toBe(401);
     expect((await call("POST", ready.issuer.mintUrl, { body: { expiresIn: "soon" } })).status).toBe(400);
+});
+
+test("a server that does not allow internal IP connections refuses to fetch a discovery URL on loopback (400 before any fetch)", async () => {
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "rb-login-guard-"));
+    try {
+        // Attached while allowed, then the server runs without ALLOW_INTERNAL_IP_CONNECTIONS.
+        let b = await start({ dataDir, seed: { organizations: 1, identitiesPerOrg: 1, unleashInstances: 1 } });
+        const target = b.ready.infisical.identityIds[0];
+        expect((await infisical(b.ready).postAuth(target, { oidcDiscoveryUrl: b.ready.issuer.url, boundIssuer: b.ready.issuer.url, boundClaims: {} })).status).toBe(200);
+        const jwt = await mint(b.ready);
+        await b.stop();
+        b = await start({ dataDir, allowInternalIpConnections: false });
+        try {
+            b.resetStats();
+            const res = await call("POST", `${b.ready.infisical.url}/api/v1/auth/oidc-auth/login`, { body: { identityId: target, jwt } });
+            expect(res.status).toBe(400);
+            expect(res.json).toEqual({ reqId: expect.any(String), statusCode: 400, message: "Local IPs not allowed as URL", error: "BadRequest" });
+            // The backend did not fetch its own issuer's discovery document: the login is the only request it saw.
+            expect(b.stats().total).toBe(1);
+        } finally {
+            await b.stop();
+        }
+    } finally {
+        await fs.rm(dataDir, { recursive: true, force: true });
+    }
 });

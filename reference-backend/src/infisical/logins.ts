@@ -3,8 +3,9 @@
  *
  * - `POST /api/v1/auth/universal-auth/login` {clientId, clientSecret} (services/identity-ua): unknown client id
  *   404, client secret used from an untrusted IP 403, wrong secret 401 "Invalid credentials".
- * - `POST /api/v1/auth/oidc-auth/login` {identityId, jwt} (services/identity-oidc-auth login): fetches
- *   `<oidcDiscoveryUrl>/.well-known/openid-configuration` and its JWKS over HTTP, verifies the token's signature,
+ * - `POST /api/v1/auth/oidc-auth/login` {identityId, jwt} (services/identity-oidc-auth login): passes the URL guard
+ *   on oidcDiscoveryUrl, fetches `<oidcDiscoveryUrl>/.well-known/openid-configuration`, passes the guard on its
+ *   jwks_uri, fetches the JWKS over HTTP, verifies the token's signature,
  *   expiry and issuer (boundIssuer), then boundSubject (403), boundAudiences and boundClaims (401), with the
  *   service's messages. Values are matched exactly or as picomatch globs; comma lists allow any of their items.
  *
@@ -25,6 +26,7 @@ import { verifySecret } from "../secrets";
 import type { AccessTokenRecord, State } from "../store";
 import { jsonBody, parse } from "./common";
 import { caCertContext, OIDC_AUTH } from "./identity-oidc-auth";
+import { blockLocalAndPrivateIpAddresses } from "./url-guard";
 import { AUTH_TOKEN_TYPE, signToken } from "./tokens";
 
 const uaLoginSchema = z.object({ clientId: z.string().trim(), clientSecret: z.string().trim() });
@@ -141,6 +143,8 @@ export function registerLoginRoutes(app: FastifyInstance, ctx: Context): void {
         const caCert = auth.encryptedCaCertificate ? ctx.vault.decrypt(auth.encryptedCaCertificate, caCertContext(auth.id)) : "";
         const useCa = caCert !== "" && auth.oidcDiscoveryUrl.includes("https");
 
+        // Current source: both URLs pass the guard before they are fetched (a 400, not an "Access denied").
+        await blockLocalAndPrivateIpAddresses(auth.oidcDiscoveryUrl, ctx.allowInternalIpConnections);
         let discovery: unknown;
         try {
             discovery = await getJson(`${auth.oidcDiscoveryUrl}/.well-known/openid-configuration`, { timeoutMs: ctx.outgoingTimeoutMs, ca: useCa ? caCert : undefined });
@@ -151,6 +155,7 @@ export function registerLoginRoutes(app: FastifyInstance, ctx: Context): void {
         if (typeof jwksUri !== "string" || jwksUri === "") {
             throw denied("OIDC discovery document does not contain a jwks_uri. The identity provider may be misconfigured.");
         }
+        await blockLocalAndPrivateIpAddresses(jwksUri, ctx.allowInternalIpConnections);
 
         let kid: string | undefined;
         try {
