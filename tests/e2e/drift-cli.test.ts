@@ -81,6 +81,40 @@ describeWithEngine("oidc-drift against a deployed stack", () => {
         expect(res.stdout).toMatch(/^No drift: 3 resource\(s\) of stack "drift" match the live APIs\./);
     });
 
+    test("one field changed out of band: exactly that field, not the timestamps the change moved; help shows the refresh commands", async () => {
+        const { infisical } = backend.ready;
+        const url = `${infisical.url}/api/v1/auth/oidc-auth/identities/${infisical.identityIds[0]}`;
+        const before = await api("GET", url, `Bearer ${infisical.token}`);
+        const patched = await api("PATCH", url, `Bearer ${infisical.token}`, { accessTokenTTL: 1800 });
+        expect(patched.status).toBe(200);
+        const after = await api("GET", url, `Bearer ${infisical.token}`);
+        expect(after.json.identityOidcAuth.updatedAt).not.toBe(before.json.identityOidcAuth.updatedAt); // the change moved it
+
+        const res = await drift(["--stack", "drift", "--json", "--quiet"]);
+        expect(res.code).toBe(2);
+        const report = JSON.parse(res.stdout);
+        expect(report.drifted).toEqual([
+            {
+                urn: expect.stringContaining("ci-identity"),
+                name: "ci-identity",
+                type: "pulumi-nodejs:dynamic/infisical:IdentityOidcAuth",
+                kind: "modified",
+                fields: [{ field: "accessTokenTTL", desired: 3600, live: 1800, secret: false }],
+            },
+        ]);
+
+        // Put the setting back: updatedAt still differs from the state, and that is not drift.
+        expect((await api("PATCH", url, `Bearer ${infisical.token}`, { accessTokenTTL: 3600 })).status).toBe(200);
+        const restored = await drift(["--stack", "drift", "--json", "--quiet"]);
+        expect(JSON.parse(restored.stdout).drifted).toEqual([]);
+        expect(restored.code).toBe(0);
+
+        const help = await drift(["--help"]);
+        expect(help.code).toBe(0);
+        expect(help.stdout).toContain("pulumi refresh --diff");
+        expect(help.stdout).toContain("pulumi preview --refresh --diff");
+    });
+
     test("an out-of-band change: exit 2, the moved fields with desired and live values, secrets masked", async () => {
         const { infisical, unleash } = backend.ready;
         await api("PATCH", `${infisical.url}/api/v1/sso/oidc/config`, `Bearer ${infisical.token}`, {
