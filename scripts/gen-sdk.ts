@@ -282,8 +282,19 @@ export function renderResource(r: SdkResource): string {
     return out.join("\n");
 }
 
+/**
+ * The resource's name, as an internal input (NAME_INPUT), lets messages name the resource that already manages an
+ * object. pulumi.Resource keeps its own name in a property `__name`, and the SDK refuses an input of the same name
+ * ("Property '__name' is already initialized"), so the name is sent only under a name that does not collide.
+ */
+const SENDS_NAME = NAME_INPUT !== "__name";
+
 /** The helpers every generated class uses (written by the generator, like Pulumi's generated SDKs' utilities.ts). */
 export function renderUtilities(): string {
+    const nameDoc = SENDS_NAME
+        ? `; and the resource's name, as an internal input (\`${NAME_INPUT}\`) that lets messages name the resource which
+ * already manages an object.`
+        : ".";
     return `${HEADER}
 import * as pulumi from "@pulumi/pulumi";
 
@@ -293,18 +304,16 @@ export type OutputsOf<T> = { [K in keyof T]-?: pulumi.Output<NonNullable<pulumi.
 /**
  * The properties a class registers: its arguments (or state) with the secret ones wrapped as secrets, so they are
  * encrypted in the state whatever the caller passed; every output key present (undefined) so that the SDK exposes it
- * as an output property; and the resource's name, as an internal input (\`${NAME_INPUT}\`) that lets messages name
- * the resource which already manages an object.
+ * as an output property${nameDoc}
  */
-export function resourceProps(name: string, argsOrState: object | undefined, secretKeys: readonly string[], outputKeys: readonly string[]): Record<string, unknown> {
+export function resourceProps(${SENDS_NAME ? "name" : "_name"}: string, argsOrState: object | undefined, secretKeys: readonly string[], outputKeys: readonly string[]): Record<string, unknown> {
     const props: Record<string, unknown> = {};
     for (const key of outputKeys) props[key] = undefined;
     Object.assign(props, argsOrState ?? {});
     for (const key of secretKeys) {
         if (props[key] !== undefined && props[key] !== null) props[key] = pulumi.secret(pulumi.output(props[key] as pulumi.Input<unknown>));
     }
-    props[${JSON.stringify(NAME_INPUT)}] = name;
-    return props;
+${SENDS_NAME ? `    props[${JSON.stringify(NAME_INPUT)}] = name;\n` : ""}    return props;
 }
 
 /** The options with the secret fields declared as secret outputs. */

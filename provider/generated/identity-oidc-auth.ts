@@ -19,11 +19,14 @@ export interface IdentityOidcAuthArgs {
      * "/" matters).
      */
     boundIssuer: pulumi.Input<string>;
-    /** Accepted audiences (`aud`), as "a, b" or ["a", "b"] (order and spacing do not matter). Empty accepts any. */
+    /**
+     * Accepted audiences (`aud`), as "a, b" or ["a", "b"] (order and spacing do not matter). Empty accepts any. Output:
+     * "a,b" (sorted).
+     */
     boundAudiences?: pulumi.Input<CommaList>;
     /**
      * Claims the tokens must carry: {claim: "allowed, values"} or {claim: ["allowed", "values"]}; values may be glob
-     * patterns.
+     * patterns. Output: each value as "v1,v2" (sorted).
      */
     boundClaims?: pulumi.Input<Record<string, pulumi.Input<CommaList>>>;
     /** Subject (`sub`) the tokens must carry, compared exactly; may be a glob pattern. Empty accepts any. */
@@ -37,12 +40,12 @@ export interface IdentityOidcAuthArgs {
     caCert?: pulumi.Input<string>;
     /**
      * IPs or CIDR ranges the access tokens may be used from, as strings or {ipAddress} objects. Default: anywhere
-     * (["0.0.0.0/0", "::/0"]).
+     * (["0.0.0.0/0", "::/0"]). Output: canonical CIDRs, sorted ("1.2.3.4" → "1.2.3.4/32").
      */
     accessTokenTrustedIps?: pulumi.Input<pulumi.Input<string | { ipAddress: pulumi.Input<string> }>[]>;
-    /** Lifetime of an access token in seconds (default 2592000, at most accessTokenMaxTTL). */
+    /** Lifetime of an access token in seconds (0..315360000, at most accessTokenMaxTTL; default 2592000). */
     accessTokenTTL?: pulumi.Input<number>;
-    /** Maximum lifetime of an access token, renewals included, in seconds (default 2592000). */
+    /** Maximum lifetime of an access token, renewals included, in seconds (0..315360000; default 2592000). */
     accessTokenMaxTTL?: pulumi.Input<number>;
     /** How many times an access token can be used; 0 (default) means unlimited. */
     accessTokenNumUsesLimit?: pulumi.Input<number>;
@@ -107,11 +110,14 @@ export class IdentityOidcAuth extends pulumi.dynamic.Resource {
      * "/" matters).
      */
     declare public readonly boundIssuer: pulumi.Output<string>;
-    /** Accepted audiences (`aud`), as "a, b" or ["a", "b"] (order and spacing do not matter). Empty accepts any. */
+    /**
+     * Accepted audiences (`aud`), as "a, b" or ["a", "b"] (order and spacing do not matter). Empty accepts any. Output:
+     * "a,b" (sorted).
+     */
     declare public readonly boundAudiences: pulumi.Output<string>;
     /**
      * Claims the tokens must carry: {claim: "allowed, values"} or {claim: ["allowed", "values"]}; values may be glob
-     * patterns.
+     * patterns. Output: each value as "v1,v2" (sorted).
      */
     declare public readonly boundClaims: pulumi.Output<Record<string, string>>;
     /** Subject (`sub`) the tokens must carry, compared exactly; may be a glob pattern. Empty accepts any. */
@@ -125,12 +131,12 @@ export class IdentityOidcAuth extends pulumi.dynamic.Resource {
     declare public readonly caCert: pulumi.Output<string>;
     /**
      * IPs or CIDR ranges the access tokens may be used from, as strings or {ipAddress} objects. Default: anywhere
-     * (["0.0.0.0/0", "::/0"]).
+     * (["0.0.0.0/0", "::/0"]). Output: canonical CIDRs, sorted ("1.2.3.4" → "1.2.3.4/32").
      */
     declare public readonly accessTokenTrustedIps: pulumi.Output<string[]>;
-    /** Lifetime of an access token in seconds (default 2592000, at most accessTokenMaxTTL). */
+    /** Lifetime of an access token in seconds (0..315360000, at most accessTokenMaxTTL; default 2592000). */
     declare public readonly accessTokenTTL: pulumi.Output<number>;
-    /** Maximum lifetime of an access token, renewals included, in seconds (default 2592000). */
+    /** Maximum lifetime of an access token, renewals included, in seconds (0..315360000; default 2592000). */
     declare public readonly accessTokenMaxTTL: pulumi.Output<number>;
     /** How many times an access token can be used; 0 (default) means unlimited. */
     declare public readonly accessTokenNumUsesLimit: pulumi.Output<number>;

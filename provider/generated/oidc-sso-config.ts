@@ -41,7 +41,7 @@ export interface OidcSsoConfigArgs {
     isActive?: pulumi.Input<boolean>;
     /**
      * Email domains allowed to sign in, as "a.com, b.com" or ["a.com", "b.com"] (order, spacing and case do not
-     * matter). Empty allows any.
+     * matter). Empty allows any. Output: "a.com,b.com" (sorted, lower case).
      */
     allowedEmailDomains?: pulumi.Input<CommaList>;
     /** Whether group memberships are synchronized from the identity provider's groups at each login (default false). */
@@ -132,7 +132,7 @@ export class OidcSsoConfig extends pulumi.dynamic.Resource {
     declare public readonly isActive: pulumi.Output<boolean>;
     /**
      * Email domains allowed to sign in, as "a.com, b.com" or ["a.com", "b.com"] (order, spacing and case do not
-     * matter). Empty allows any.
+     * matter). Empty allows any. Output: "a.com,b.com" (sorted, lower case).
      */
     declare public readonly allowedEmailDomains: pulumi.Output<string>;
     /** Whether group memberships are synchronized from the identity provider's groups at each login (default false). */

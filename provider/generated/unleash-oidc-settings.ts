@@ -9,7 +9,9 @@ import { type OutputsOf, resourceProps, withSecretOutputs } from "./utilities";
 export interface UnleashOidcSettingsArgs {
     /** Whether OIDC login is enabled (default true). */
     enabled?: pulumi.Input<boolean>;
-    /** The identity provider's discovery URL (.well-known/openid-configuration). Sent as written. */
+    /**
+     * The identity provider's discovery URL (.well-known/openid-configuration); required when enabled. Sent as written.
+     */
     discoverUrl?: pulumi.Input<string>;
     /** Client ID of the Unleash application at the identity provider. */
     clientId: pulumi.Input<string>;
@@ -35,10 +37,13 @@ export interface UnleashOidcSettingsArgs {
     defaultRootRoleId?: pulumi.Input<number>;
     /**
      * Email domains whose users are auto-created, as "a.com, b.com" or ["a.com", "b.com"] (order, spacing and case do
-     * not matter).
+     * not matter). Output: "a.com,b.com" (sorted, lower case).
      */
     emailDomains?: pulumi.Input<CommaList>;
-    /** Authentication Context Class References requested, space separated (order kept). */
+    /**
+     * Authentication Context Class References requested, space separated (order kept). Unset leaves the instance's
+     * value. Output: single spaces.
+     */
     acrValues?: pulumi.Input<string | pulumi.Input<string>[]>;
     /** Algorithm of the ID token signatures: "RS256" (default), "RS384" or "RS512". */
     idTokenSigningAlgorithm?: pulumi.Input<"RS256" | "RS384" | "RS512">;
@@ -105,7 +110,9 @@ const SECRETS = ["secret", "connection"] as const;
 export class UnleashOidcSettings extends pulumi.dynamic.Resource {
     /** Whether OIDC login is enabled (default true). */
     declare public readonly enabled: pulumi.Output<boolean>;
-    /** The identity provider's discovery URL (.well-known/openid-configuration). Sent as written. */
+    /**
+     * The identity provider's discovery URL (.well-known/openid-configuration); required when enabled. Sent as written.
+     */
     declare public readonly discoverUrl: pulumi.Output<string>;
     /** Client ID of the Unleash application at the identity provider. */
     declare public readonly clientId: pulumi.Output<string>;
@@ -131,10 +138,13 @@ export class UnleashOidcSettings extends pulumi.dynamic.Resource {
     declare public readonly defaultRootRoleId: pulumi.Output<number>;
     /**
      * Email domains whose users are auto-created, as "a.com, b.com" or ["a.com", "b.com"] (order, spacing and case do
-     * not matter).
+     * not matter). Output: "a.com,b.com" (sorted, lower case).
      */
     declare public readonly emailDomains: pulumi.Output<string>;
-    /** Authentication Context Class References requested, space separated (order kept). */
+    /**
+     * Authentication Context Class References requested, space separated (order kept). Unset leaves the instance's
+     * value. Output: single spaces.
+     */
     declare public readonly acrValues: pulumi.Output<string>;
     /** Algorithm of the ID token signatures: "RS256" (default), "RS384" or "RS512". */
     declare public readonly idTokenSigningAlgorithm: pulumi.Output<string>;
