@@ -93,22 +93,45 @@ function inputType(s: JsonSchema, probe: Probe, where: string): string {
     throw new Error(`gen-sdk: ${where}: no TypeScript type for the JSON schema ${JSON.stringify(s)} (extend inputType in scripts/gen-sdk.ts)`);
 }
 
-/** TypeScript type of the normalized value the resource outputs. */
-function outputType(s: JsonSchema, required: boolean, where: string): string {
-    if (s.enum) return required ? s.enum.map((v) => JSON.stringify(v)).join(" | ") : "string";
+/** The normalized value a resource outputs for an input shape: its TypeScript type, and a zod schema of the same. */
+export interface OutputShape {
+    ts: string;
+    /** Checks a real output against the declared type (tests/types/output-shapes.test.ts). */
+    schema: z.ZodType;
+}
+
+function literalUnion(values: unknown[]): OutputShape {
+    const literals = values.map((v) => z.literal(v as string));
+    return { ts: values.map((v) => JSON.stringify(v)).join(" | "), schema: literals.length === 1 ? literals[0] : z.union(literals) };
+}
+
+function outputShape(s: JsonSchema, required: boolean, where: string): OutputShape {
+    if (s.enum) return required ? literalUnion(s.enum) : { ts: "string", schema: z.string() };
     if (s.anyOf) {
-        if (s.anyOf.some((m) => m.type === "string")) return "string";
-        return [...new Set(s.anyOf.map((m) => outputType(m, true, where)))].join(" | ");
+        if (s.anyOf.some((m) => m.type === "string")) return { ts: "string", schema: z.string() };
+        const members = s.anyOf.map((m) => outputShape(m, true, where));
+        return { ts: [...new Set(members.map((m) => m.ts))].join(" | "), schema: z.union(members.map((m) => m.schema)) };
     }
-    if (s.type === "array" && s.items) return `${parenthesized(outputType(s.items, true, where))}[]`;
-    if (isRecord(s)) return `Record<string, ${outputType(s.additionalProperties, true, where)}>`;
+    if (s.type === "array" && s.items) {
+        const item = outputShape(s.items, true, where);
+        return { ts: `${parenthesized(item.ts)}[]`, schema: z.array(item.schema) };
+    }
+    if (isRecord(s)) {
+        const value = outputShape(s.additionalProperties, true, where);
+        return { ts: `Record<string, ${value.ts}>`, schema: z.record(z.string(), value.schema) };
+    }
     if (s.type === "object" && s.properties) {
         const req = new Set(s.required ?? []);
-        return `{ ${Object.entries(s.properties).map(([k, p]) => `${k}${req.has(k) ? "" : "?"}: ${outputType(p, true, `${where}.${k}`)}`).join("; ")} }`;
+        const props = Object.entries(s.properties).map(([k, p]) => [k, outputShape(p, true, `${where}.${k}`), req.has(k)] as const);
+        return {
+            ts: `{ ${props.map(([k, p, r]) => `${k}${r ? "" : "?"}: ${p.ts}`).join("; ")} }`,
+            schema: z.object(Object.fromEntries(props.map(([k, p, r]) => [k, r ? p.schema : p.schema.optional()]))),
+        };
     }
-    if (s.type === "string" || s.type === "boolean") return s.type;
-    if (s.type === "number" || s.type === "integer") return "number";
-    throw new Error(`gen-sdk: ${where}: no TypeScript type for the JSON schema ${JSON.stringify(s)} (extend outputType in scripts/gen-sdk.ts)`);
+    if (s.type === "string") return { ts: "string", schema: z.string() };
+    if (s.type === "boolean") return { ts: "boolean", schema: z.boolean() };
+    if (s.type === "number" || s.type === "integer") return { ts: "number", schema: z.number() };
+    throw new Error(`gen-sdk: ${where}: no TypeScript type for the JSON schema ${JSON.stringify(s)} (extend outputShape in scripts/gen-sdk.ts)`);
 }
 
 /** One property of a generated class, with the types of its three appearances (Args, State, class output). */
@@ -120,8 +143,8 @@ export interface SdkProperty {
     required: boolean;
     /** Type inside `pulumi.Input<...>` of the argument/state. */
     inputType: string;
-    /** Type inside `pulumi.Output<...>` of the class property. */
-    outputType: string;
+    /** Type inside `pulumi.Output<...>` of the class property, and a schema of its values. */
+    output: OutputShape;
     /** Wrapped as a secret on the way in and a secret output. */
     secret: boolean;
 }
@@ -139,12 +162,14 @@ function kebab(name: string): string {
 
 function engineInputProperty(input: EngineInput, desc: ResourceDescription, connectionType: string): SdkProperty {
     const types = {
-        boolean: { inputType: "boolean", outputType: "boolean" },
-        "string[]": { inputType: "pulumi.Input<string>[]", outputType: "string[]" },
-        connection: { inputType: connectionType, outputType: `${connectionType} | undefined` },
+        boolean: { inputType: "boolean", output: { ts: "boolean", schema: z.boolean() } },
+        "string[]": { inputType: "pulumi.Input<string>[]", output: { ts: "string[]", schema: z.array(z.string()) } },
+        connection: { inputType: connectionType, output: { ts: `${connectionType} | undefined`, schema: z.record(z.string(), z.string()).optional() } },
     }[input.type];
     return { name: input.name, doc: input.doc(desc), isArg: true, required: false, secret: input.secret === true, ...types };
 }
+
+const STRING: OutputShape = { ts: "string", schema: z.string() };
 
 /** Everything the generated module of one resource declares, in order: settings, engine inputs, computed, engine outputs. */
 export function sdkResource(desc: ResourceDescription): SdkResource {
@@ -167,17 +192,17 @@ export function sdkResource(desc: ResourceDescription): SdkResource {
                 isArg: true,
                 required: required.has(name),
                 inputType: inputType(schema, safely(rule.normalize ?? ((v) => v)), where),
-                outputType: outputType(schema, required.has(name), where),
+                output: outputShape(schema, required.has(name), where),
                 secret: rule.secret === true,
             };
         });
     const computed: SdkProperty[] = rules
         .filter(([, rule]) => rule.computed)
-        .map(([name, rule]) => ({ name, doc: rule.doc, isArg: false, required: false, inputType: "string", outputType: "string", secret: false }));
+        .map(([name, rule]) => ({ name, doc: rule.doc, isArg: false, required: false, inputType: "string", output: STRING, secret: false }));
     const hashes: SdkProperty[] = rules
         .filter(([, rule]) => rule.secret && !rule.computed)
-        .map(([name]) => ({ name: hashField(name), doc: ENGINE_OUTPUT_DOCS.secretHash(name), isArg: false, required: false, inputType: "string", outputType: "string", secret: false }));
-    const target: SdkProperty = { name: TARGET_URL, doc: ENGINE_OUTPUT_DOCS.targetUrl(desc), isArg: false, required: false, inputType: "string", outputType: "string", secret: false };
+        .map(([name]) => ({ name: hashField(name), doc: ENGINE_OUTPUT_DOCS.secretHash(name), isArg: false, required: false, inputType: "string", output: STRING, secret: false }));
+    const target: SdkProperty = { name: TARGET_URL, doc: ENGINE_OUTPUT_DOCS.targetUrl(desc), isArg: false, required: false, inputType: "string", output: STRING, secret: false };
     return {
         desc,
         file: kebab(desc.kind),
@@ -257,7 +282,7 @@ export function renderResource(r: SdkResource): string {
         ...jsdoc(`${desc.doc}\n\nDeleting it: ${desc.deletedState}.`, ""),
         `export class ${kind} extends pulumi.dynamic.Resource {`,
     );
-    for (const p of r.properties) out.push(...jsdoc(p.doc, "    "), `    declare public readonly ${p.name}: pulumi.Output<${p.outputType}>;`);
+    for (const p of r.properties) out.push(...jsdoc(p.doc, "    "), `    declare public readonly ${p.name}: pulumi.Output<${p.output.ts}>;`);
     out.push(
         "",
         `    constructor(name: string, args: ${kind}Args, opts?: pulumi.CustomResourceOptions);`,
