@@ -5,8 +5,9 @@
 #   .engine/v<version>/bin/pulumi-language-nodejs          the Node.js language host (see "The language host" below)
 #   .engine/v<version>/bin/pulumi-resource-pulumi-nodejs   the dynamic-provider shim shipped in node_modules/@pulumi/pulumi
 #
-# where <version> is the exact version of @pulumi/pulumi in package.json. Needs Go (and the Go module proxy), Node and
-# `npm ci` done. No binary is downloaded from anywhere: everything is compiled here from the modules.
+# where <version> is the exact version of @pulumi/pulumi in package.json's devDependencies (the package's development
+# version; users bring their own within its peer range). Needs Go (>= the `go` line of pkg's go.mod: 1.26.6 for
+# 3.276.0), the Go module proxy, Node and `npm ci` done. No binary is downloaded from anywhere: everything is compiled here from the modules.
 #
 # Order of preference:
 #   1. .engine/v<version>/bin is complete and its `pulumi version` matches: nothing to do.
@@ -25,7 +26,7 @@
 # sdk/v3/nodejs/cmd/pulumi-language-nodejs, so it is built from there, in a second wrapper module so that the two
 # builds do not fight over the sdk version. This works because the host is a thin gRPC shim between the engine and
 # `node @pulumi/pulumi/cmd/run` (run from the project's own @pulumi/pulumi), and both of its contracts are stable:
-# the engine's LanguageRuntime protocol (the 3.259 engine falls back to the older RPCs) and the command line of
+# the engine's LanguageRuntime protocol (the 3.276 engine falls back to the older RPCs) and the command line of
 # cmd/run. Verified by the e2e suite (tests/e2e) and by the checks described in docs/engine.md, which also lists what
 # the old host ignores (Pulumi.yaml runtime options). The host's version is stamped as its own (v3.68.0), so
 # `pulumi about` tells the truth about it.
