@@ -7,7 +7,8 @@
 #
 # where <version> is the exact version of @pulumi/pulumi in package.json's devDependencies (the package's development
 # version; users bring their own within its peer range). Needs Go (>= the `go` line of pkg's go.mod: 1.26.6 for
-# 3.276.0), the Go module proxy, Node and `npm ci` done. No binary is downloaded from anywhere: everything is compiled here from the modules.
+# 3.276.0), the Go module proxy, Node and `npm ci` done. No binary is downloaded from anywhere: everything is
+# compiled here from the modules.
 #
 # Order of preference:
 #   1. .engine/v<version>/bin is complete and its `pulumi version` matches: nothing to do.
