@@ -5,7 +5,7 @@
  * entry says where its tokens name the owner. docs/trust.md lists them for users.
  *
  * Sources for the token formats: GitHub "About security hardening with OpenID Connect" (sub `repo:<owner>/<repo>:…`,
- * claims repository_owner, repository_owner_id, repository, repository_id, job_workflow_ref, enterprise; default
+ * claims repository_owner, repository_owner_id, repository, repository_id, workflow_ref, enterprise; default
  * aud `https://github.com/<owner>`; subject templates customizable per repository, starting with the first chosen
  * claim); GitLab "OpenID Connect (OIDC) Authentication Using ID Tokens" (sub `project_path:<group>/<project>:…`,
  * namespace_path, namespace_id, project_path, project_id; aud chosen by the job); Terraform Cloud "Workload identity"
@@ -63,15 +63,14 @@ export const PUBLIC_ISSUERS: readonly PublicIssuer[] = [
             { prefix: "repository_owner:", end: ":" },
             { prefix: "repository_owner_id:", end: ":" },
             { prefix: "repository_id:", end: ":" },
-            { prefix: "job_workflow_ref:", end: "/" },
+            // Not job_workflow_ref: it names the *reusable* workflow, which any repository may call when it is public.
         ],
         ownerClaims: {
             repository_owner: whole,
             repository_owner_id: whole,
             repository: firstSegment,
             repository_id: whole,
-            job_workflow_ref: firstSegment,
-            workflow_ref: firstSegment,
+            workflow_ref: firstSegment, // the caller's own workflow (job_workflow_ref is the called one: see above)
             enterprise: whole,
             enterprise_id: whole,
         },

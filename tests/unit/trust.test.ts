@@ -71,6 +71,8 @@ describe("IdentityOidcAuth: public issuer with the owner not pinned (error) or p
         ["GitHub, open subject but owner claim pins", { boundSubject: "repo:*/infra:*", boundClaims: { repository_owner: "acme" } }, []],
         ["GitHub, two owners in the subject but one in a claim: the narrower wins", { boundSubject: "repo:{acme,beta}/*", boundClaims: { repository_owner: "acme" } }, []],
         ["GitHub, sub given as a claim", { boundSubject: "", boundClaims: { sub: "repo:acme/infra:*" } }, []],
+        ["GitHub, job_workflow_ref names the called reusable workflow, not the caller", { boundSubject: "", boundClaims: { job_workflow_ref: "acme/workflows/.github/workflows/deploy.yml@refs/heads/main" } }, ["identity-public-issuer-unpinned"]],
+        ["GitHub, workflow_ref names the caller's own workflow", { boundSubject: "", boundClaims: { workflow_ref: "acme/infra/.github/workflows/deploy.yml@refs/heads/main" } }, []],
         ["GitHub Enterprise issuer names the enterprise", { boundIssuer: `${GITHUB}/acme-enterprise`, oidcDiscoveryUrl: `${GITHUB}/acme-enterprise`, boundSubject: "", boundAudiences: "" }, []],
         ["GitHub issuer with a trailing slash and upper-case host", { boundIssuer: "https://TOKEN.actions.githubusercontent.com/", boundSubject: "" }, ["identity-public-issuer-unpinned"]],
         ["GitLab.com, project_path:*/…", { boundIssuer: GITLAB, oidcDiscoveryUrl: GITLAB, boundAudiences: "", boundSubject: "project_path:*/infra:ref_type:branch:ref:main" }, ["identity-public-issuer-unpinned"], { stranger: "project_path:evil/infra:ref_type:branch:ref:main", accepted: true }],
