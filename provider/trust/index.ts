@@ -134,12 +134,12 @@ interface IdentityReach {
 function identityReach(issuer: PublicIssuer, subject: string, boundClaims: Record<string, string[]>): IdentityReach {
     // Every constraint must hold (Infisical checks the subject and each bound claim), so the narrowest one decides.
     const constraints: Array<{ property: "boundSubject" | "boundClaims"; label: string; reach: OwnerReach }> = [];
-    if (subject !== "") constraints.push({ property: "boundSubject", label: "boundSubject", reach: ownerReach(subject, issuer.subject, PUBLIC_MAIL_DOMAINS) });
+    if (subject !== "") constraints.push({ property: "boundSubject", label: "boundSubject", reach: ownerReach(subject, issuer.subject, issuer.openOwners) });
     for (const [claim, entries] of Object.entries(boundClaims)) {
         const formats = claim === "sub" ? issuer.subject : issuer.ownerClaims[claim];
         if (!formats || entries.length === 0) continue;
         // A token passes when its claim matches any one entry: one open entry opens the claim.
-        const reaches = entries.map((e) => ownerReach(e, formats, PUBLIC_MAIL_DOMAINS));
+        const reaches = entries.map((e) => ownerReach(e, formats, issuer.openOwners));
         const open = reaches.find((r) => r.open);
         const owners = [...new Set(reaches.flatMap((r) => (r.open ? [] : r.owners)))].sort();
         constraints.push({ property: "boundClaims", label: `boundClaims.${claim}`, reach: open ?? { open: false, owners } });

@@ -31,6 +31,8 @@ export interface PublicIssuer {
     subject: OwnerFormat[];
     /** Claims that name the owner, and where in their value. */
     ownerClaims: Record<string, OwnerFormat[]>;
+    /** Owner values that anyone can have (a public mailbox domain, the tenant all personal accounts share). */
+    openOwners?: readonly string[];
     /** The audience its tokens carry by default names the owner (so an unbound audience list accepts tokens minted for anyone). */
     perOwnerAudience?: string;
     /** How to pin the owner, for the fix text. */
@@ -46,6 +48,9 @@ export const PUBLIC_MAIL_DOMAINS: readonly string[] = [
     "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "msn.com", "yahoo.com", "icloud.com",
     "me.com", "proton.me", "protonmail.com", "aol.com", "gmx.com", "mail.com", "yandex.com",
 ];
+
+/** The Entra ID tenant every personal Microsoft account belongs to. */
+const MICROSOFT_PERSONAL_ACCOUNTS_TENANT = "9188040d-6c67-4c5b-b112-36a304b66dad";
 
 const path = (url: URL) => url.pathname.replace(/\/+$/, "");
 
@@ -89,7 +94,7 @@ export const PUBLIC_ISSUERS: readonly PublicIssuer[] = [
             namespace_id: whole,
             project_path: firstSegment,
             project_id: whole,
-            ci_config_ref_uri: [{ prefix: "gitlab.com/", end: "/" }],
+            // Not ci_config_ref_uri: a project may run its pipeline from a CI file kept in another group's project.
         },
         pinExample: 'boundSubject: "project_path:<group>/<project>:ref_type:branch:ref:main", or boundClaims: {namespace_path: "<group>"}',
     },
@@ -139,6 +144,7 @@ export const PUBLIC_ISSUERS: readonly PublicIssuer[] = [
         matches: (u) => u.host === "accounts.google.com" && path(u) === "",
         subject: whole, // the account's unique numeric id
         ownerClaims: { sub: whole, email: emailDomain, hd: whole },
+        openOwners: PUBLIC_MAIL_DOMAINS,
         pinExample: 'boundSubject: "<the account\'s numeric id>", or boundClaims: {hd: "<your Workspace domain>"}',
     },
     {
@@ -149,9 +155,11 @@ export const PUBLIC_ISSUERS: readonly PublicIssuer[] = [
         // common, organizations, consumers, and the tenant id every personal account shares.
         matches: (u) =>
             ["login.microsoftonline.com", "login.windows.net", "sts.windows.net"].includes(u.host) &&
-            ["common", "organizations", "consumers", "9188040d-6c67-4c5b-b112-36a304b66dad"].includes(path(u).split("/")[1]?.toLowerCase() ?? ""),
+            ["common", "organizations", "consumers", MICROSOFT_PERSONAL_ACCOUNTS_TENANT].includes(path(u).split("/")[1]?.toLowerCase() ?? ""),
         subject: whole,
-        ownerClaims: { oid: whole, email: emailDomain },
+        // Not email: in multi-tenant Entra ID it is set by each tenant's admins, unverified (the "nOAuth" problem).
+        ownerClaims: { oid: whole, tid: whole },
+        openOwners: [MICROSOFT_PERSONAL_ACCOUNTS_TENANT],
         pinExample: "the tenant's own endpoint (https://login.microsoftonline.com/<tenant-id>/v2.0)",
     },
     {
@@ -162,6 +170,7 @@ export const PUBLIC_ISSUERS: readonly PublicIssuer[] = [
         matches: (u) => u.host === "appleid.apple.com" && path(u) === "",
         subject: whole,
         ownerClaims: { sub: whole, email: emailDomain },
+        openOwners: [...PUBLIC_MAIL_DOMAINS, "privaterelay.appleid.com"],
         pinExample: 'boundSubject: "<the account\'s id>"',
     },
 ];

@@ -13,6 +13,7 @@ const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 const GITHUB = "https://token.actions.githubusercontent.com";
 const GITLAB = "https://gitlab.com";
 const TFC = "https://app.terraform.io";
+const MS = "https://login.microsoftonline.com";
 
 /** An identity that passes every rule; each case changes what it is about. */
 function identity(overrides: Record<string, unknown>): Record<string, unknown> {
@@ -85,6 +86,11 @@ describe("IdentityOidcAuth: public issuer with the owner not pinned (error) or p
         ["Google, a literal subject is one account", { boundIssuer: "https://accounts.google.com", oidcDiscoveryUrl: "https://accounts.google.com", boundAudiences: "", boundSubject: "112233445566778899" }, []],
         ["Google, email claim at gmail.com is anyone", { boundIssuer: "https://accounts.google.com", oidcDiscoveryUrl: "https://accounts.google.com", boundAudiences: "", boundSubject: "", boundClaims: { email: "*@gmail.com" } }, ["identity-public-issuer-unpinned"]],
         ["Google, email claim at the company's domain pins", { boundIssuer: "https://accounts.google.com", oidcDiscoveryUrl: "https://accounts.google.com", boundAudiences: "", boundSubject: "", boundClaims: { email: "*@acme.com" } }, []],
+        ["GitLab.com, ci_config_ref_uri names where the CI file lives, not the project running it", { boundIssuer: GITLAB, oidcDiscoveryUrl: GITLAB, boundAudiences: "", boundSubject: "", boundClaims: { ci_config_ref_uri: "gitlab.com/acme/ci//pipeline.yml@refs/heads/main" } }, ["identity-public-issuer-unpinned"]],
+        ["Microsoft personal-accounts tenant, tid of that tenant is anyone", { boundIssuer: `${MS}/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0`, oidcDiscoveryUrl: `${MS}/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0`, boundAudiences: "", boundSubject: "", boundClaims: { tid: "9188040d-6c67-4c5b-b112-36a304b66dad" } }, ["identity-public-issuer-unpinned"]],
+        ["Microsoft personal-accounts tenant, an email domain does not pin (tenants set it)", { boundIssuer: `${MS}/consumers/v2.0`, oidcDiscoveryUrl: `${MS}/consumers/v2.0`, boundAudiences: "", boundSubject: "", boundClaims: { email: "*@acme.com" } }, ["identity-public-issuer-unpinned"]],
+        ["Microsoft, an object id pins one account", { boundIssuer: `${MS}/consumers/v2.0`, oidcDiscoveryUrl: `${MS}/consumers/v2.0`, boundAudiences: "", boundSubject: "", boundClaims: { oid: "00000000-0000-0000-1111-222233334444" } }, []],
+        ["Microsoft tenant issuer is one tenant", { boundIssuer: `${MS}/0b4c5f5e-1111-2222-3333-444455556666/v2.0`, oidcDiscoveryUrl: `${MS}/0b4c5f5e-1111-2222-3333-444455556666/v2.0`, boundAudiences: "", boundSubject: "" }, []],
         ["Bitbucket, per-workspace issuer pins", { boundIssuer: "https://api.bitbucket.org/2.0/workspaces/acme/pipelines-config/identity/oidc", oidcDiscoveryUrl: "https://api.bitbucket.org/2.0/workspaces/acme/pipelines-config/identity/oidc", boundAudiences: "", boundSubject: "" }, []],
         ["Private issuer: no opinion about subjects", { boundIssuer: "https://issuer.example.com", oidcDiscoveryUrl: "https://issuer.example.com", boundAudiences: "", boundSubject: "" }, []],
         ["Self-managed GitLab is not gitlab.com", { boundIssuer: "https://gitlab.example.com", oidcDiscoveryUrl: "https://gitlab.example.com", boundAudiences: "", boundSubject: "" }, []],
