@@ -28,7 +28,9 @@ async function main(): Promise<void> {
 
     const { url: unleash, adminToken } = ready.unleash;
     const current = await call("GET", `${unleash}/api/admin/auth/oidc/settings`, adminToken);
-    await call("POST", `${unleash}/api/admin/auth/oidc/settings`, adminToken, { ...current, autoCreate: false, defaultRootRole: "Admin" });
+    // The role's name and its id (Admin = 1) together: the stored id wins over the name, so changing the name alone
+    // would leave the effective role, and what the drift check reports, as it was.
+    await call("POST", `${unleash}/api/admin/auth/oidc/settings`, adminToken, { ...current, autoCreate: false, defaultRootRole: "Admin", defaultRootRoleId: 1 });
     console.log("Unleash: autoCreate set to false and defaultRootRole to Admin");
 }
 

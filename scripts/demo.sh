@@ -2,10 +2,41 @@
 # The main job (`npm run demo`): the demo stack against the reference backend, on a local file backend.
 # No account, no cloud, no Docker. It installs what is missing, starts the backend, runs `pulumi up`, prints the
 # outputs (secrets masked), changes settings behind Pulumi's back, and shows that `oidc-drift` catches it.
+#
+#   npm run demo               # run it again at any time: the stack shows unchanged, then the drift and its repair
+#   npm run demo -- --reset    # start from scratch: the demo's stack, its config and the backend's data are removed
+#
+# Everything it writes is in .data/demo/ (ignored by git): state/ (Pulumi's file backend), Pulumi.demo.yaml (the
+# stack's config: Pulumi.yaml's stackConfigDir) and backend/ (the reference backend's data, port and logs).
+# The backend keeps one port for the life of its data (every URL in the stack contains it): 127.0.0.1:4410 by default,
+# DEMO_BACKEND_PORT=<port> to choose another on a first run (or with --reset); later runs reuse the recorded one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+
+reset=false
+for arg in "$@"; do
+  case "$arg" in
+  --reset) reset=true ;;
+  -h | --help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) echo "unknown argument: $arg (usage: npm run demo [-- --reset])" >&2; exit 1 ;;
+  esac
+done
+
+demo_dir="$root/.data/demo"
+state_dir="$demo_dir/state"
+backend_dir="$demo_dir/backend"
+port_file="$backend_dir/port"
+default_port=4410
+
+if $reset; then
+  step "Starting from scratch (--reset)"
+  # The backend's data goes with the stack: the stack's objects live only there, so there is nothing to destroy.
+  # Also what earlier versions of the demo left (.data/demo-state, .data/demo-backend, Pulumi.demo.yaml at the root).
+  rm -rf "$demo_dir" "$root/.data/demo-state" "$root/.data/demo-backend" "$root/Pulumi.demo.yaml"
+  echo "removed $demo_dir (stack state and config, backend data)"
+fi
 
 step "Installing what is missing"
 [ -x node_modules/.bin/node ] || npm ci --no-audit --no-fund --loglevel=error
@@ -14,28 +45,58 @@ tsc -p tsconfig.json
 bash scripts/install-engine.sh
 # shellcheck source=scripts/pulumi-env.sh
 source scripts/pulumi-env.sh
+command -v pulumi >/dev/null || { echo "the Pulumi CLI is not on PATH after scripts/pulumi-env.sh" >&2; exit 1; }
 # `npm run build` above type-checked the program already.
 export PULUMI_NODEJS_TRANSPILE_ONLY=true
 
-# Everything the demo writes stays in ignored folders of the repo.
-state_dir="$root/.data/demo-state"
-backend_dir="$root/.data/demo-backend"
 mkdir -p "$state_dir" "$backend_dir"
 export PULUMI_BACKEND_URL="file://$state_dir"
 export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE:-demo-passphrase}"
 
-step "Starting the reference backend (Infisical + Unleash APIs on 127.0.0.1)"
+# ------------------------------------------------------------------------------------------- the backend's port
+recorded_port=$(cat "$port_file" 2>/dev/null || true)
+if [ -n "$recorded_port" ]; then
+  port=$recorded_port
+  if [ -n "${DEMO_BACKEND_PORT:-}" ] && [ "$DEMO_BACKEND_PORT" != "$recorded_port" ]; then
+    echo "The demo's backend data and stack use port $recorded_port, not DEMO_BACKEND_PORT=$DEMO_BACKEND_PORT: every URL" >&2
+    echo "in the stack contains the port. Start from scratch on the new port: DEMO_BACKEND_PORT=$DEMO_BACKEND_PORT npm run demo -- --reset" >&2
+    exit 1
+  fi
+else
+  port=${DEMO_BACKEND_PORT:-$default_port}
+fi
+port_free() {
+  node -e 'const s = require("net").createServer();
+    s.once("error", () => process.exit(1));
+    s.listen(Number(process.argv[1]), "127.0.0.1", () => s.close(() => process.exit(0)));' "$1"
+}
+if [ "$port" != 0 ] && ! port_free "$port"; then
+  echo "Port $port on 127.0.0.1 is in use (another program, or a demo or reference backend still running)." >&2
+  if [ -n "$recorded_port" ]; then
+    echo "The demo's stack was created against this port: stop what uses it and run 'npm run demo' again," >&2
+    echo "or start from scratch on another port: DEMO_BACKEND_PORT=<port> npm run demo -- --reset" >&2
+  else
+    echo "Stop what uses it, or choose another port: DEMO_BACKEND_PORT=<port> npm run demo" >&2
+  fi
+  exit 1
+fi
+
+step "Starting the reference backend (Infisical + Unleash APIs on 127.0.0.1:$port)"
 ready_file="$backend_dir/ready.json"
 rm -f "$ready_file"
-node dist/reference-backend/src/main.js --allow-internal-ip-connections --port "${DEMO_BACKEND_PORT:-0}" --data-dir "$backend_dir/data" \
+# The demo uses the backend's built-in OIDC issuer on 127.0.0.1, which Infisical refuses unless internal IP
+# connections are allowed (ALLOW_INTERNAL_IP_CONNECTIONS, as on a self-hosted Infisical).
+node dist/reference-backend/src/main.js --allow-internal-ip-connections --port "$port" --data-dir "$backend_dir/data" \
   > >(head -n 1 > "$ready_file"; cat > "$backend_dir/requests.log") 2> "$backend_dir/stderr.log" &
 backend_pid=$!
 trap 'kill $backend_pid 2>/dev/null || true; wait $backend_pid 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do [ -s "$ready_file" ] && break; sleep 0.1; done
+for _ in $(seq 1 100); do [ -s "$ready_file" ] && break; kill -0 $backend_pid 2>/dev/null || break; sleep 0.1; done
 [ -s "$ready_file" ] || { echo "the reference backend did not start:"; cat "$backend_dir/stderr.log"; exit 1; }
 ready() { node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")); console.log(process.argv[2].split(".").reduce((o,k)=>o[k],r))' "$ready_file" "$1"; }
 url=$(ready url)
-echo "listening on $url"
+# The port stays with the data (a first run with DEMO_BACKEND_PORT=0 records the one it got).
+[ -n "$recorded_port" ] || echo "${url##*:}" > "$port_file"
+echo "listening on $url (data: ${backend_dir#"$root"/}/data)"
 
 step "Configuring the demo stack (credentials as Pulumi secrets)"
 pulumi stack select --create demo --non-interactive >/dev/null
@@ -47,8 +108,12 @@ pulumi config set --secret unleash:apiToken "$(ready unleash.adminToken)"
 pulumi config set demo:organizationId "$(ready infisical.organizationId)"
 pulumi config set demo:identityId "$(node -e 'const r=require(process.argv[1]); console.log(r.infisical.identityIds[r.infisical.identityIds.length-1])' "$ready_file")"
 pulumi config set demo:issuerUrl "$(ready issuer.url)"
-pulumi config set --secret demo:ssoClientSecret "demo-sso-client-secret-$(node -e 'console.log(require("crypto").randomBytes(6).toString("hex"))')"
-pulumi config set --secret demo:unleashClientSecret "demo-unleash-secret-$(node -e 'console.log(require("crypto").randomBytes(6).toString("hex"))')"
+# The OIDC client secrets are made up once: a new one on every run would update the resources every time.
+random_hex() { node -e 'console.log(require("crypto").randomBytes(6).toString("hex"))'; }
+pulumi config get demo:ssoClientSecret >/dev/null 2>&1 ||
+  pulumi config set --secret demo:ssoClientSecret "demo-sso-client-secret-$(random_hex)"
+pulumi config get demo:unleashClientSecret >/dev/null 2>&1 ||
+  pulumi config set --secret demo:unleashClientSecret "demo-unleash-secret-$(random_hex)"
 
 step "pulumi up"
 pulumi up --yes --skip-preview
@@ -72,4 +137,6 @@ pulumi up --yes --skip-preview --refresh
 node dist/cli/oidc-drift.js --stack demo --quiet
 
 step "Done"
-echo "State: $state_dir (stack 'demo'). Run 'npm run demo' again at any time; it converges."
+echo "State: ${demo_dir#"$root"/} (stack 'demo', backend on 127.0.0.1:$port)."
+echo "Run 'npm run demo' again at any time: the stack shows unchanged, then the same drift and its repair."
+echo "Start from scratch with 'npm run demo -- --reset'."
