@@ -20,7 +20,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { z } from "zod";
 import { engineInputsOf, ENGINE_OUTPUT_DOCS, type EngineInput } from "../provider/engine/engine-inputs";
-import { hashField, NAME_INPUT, TARGET_URL } from "../provider/engine/model";
+import { hashField, TARGET_URL } from "../provider/engine/engine";
 import type { FieldRule, ResourceDescription } from "../provider/engine/types";
 import { descriptions } from "../provider/resources";
 
@@ -288,7 +288,7 @@ export function renderResource(r: SdkResource): string {
         `    constructor(name: string, args: ${kind}Args, opts?: pulumi.CustomResourceOptions);`,
         `    constructor(name: string, argsOrState: ${ctorTypes}, opts?: pulumi.CustomResourceOptions);`,
         `    constructor(name: string, argsOrState: ${ctorTypes}, opts?: pulumi.CustomResourceOptions) {`,
-        `        super(forwarders.${kind}, name, resourceProps(name, argsOrState, SECRETS, OUTPUTS), withSecretOutputs(opts, SECRETS), "${desc.module}", "${desc.type}");`,
+        `        super(forwarders.${kind}, name, resourceProps(argsOrState, SECRETS, OUTPUTS), withSecretOutputs(opts, SECRETS), "${desc.module}", "${desc.type}");`,
         "    }",
         "",
         ...jsdoc(
@@ -307,19 +307,8 @@ export function renderResource(r: SdkResource): string {
     return out.join("\n");
 }
 
-/**
- * The resource's name, as an internal input (NAME_INPUT), lets messages name the resource that already manages an
- * object. pulumi.Resource keeps its own name in a property `__name`, and the SDK refuses an input of the same name
- * ("Property '__name' is already initialized"), so the name is sent only under a name that does not collide.
- */
-const SENDS_NAME = NAME_INPUT !== "__name";
-
 /** The helpers every generated class uses (written by the generator, like Pulumi's generated SDKs' utilities.ts). */
 export function renderUtilities(): string {
-    const nameDoc = SENDS_NAME
-        ? `; and the resource's name, as an internal input (\`${NAME_INPUT}\`) that lets messages name the resource which
- * already manages an object.`
-        : ".";
     return `${HEADER}
 import * as pulumi from "@pulumi/pulumi";
 
@@ -329,16 +318,16 @@ export type OutputsOf<T> = { [K in keyof T]-?: pulumi.Output<NonNullable<pulumi.
 /**
  * The properties a class registers: its arguments (or state) with the secret ones wrapped as secrets, so they are
  * encrypted in the state whatever the caller passed; every output key present (undefined) so that the SDK exposes it
- * as an output property${nameDoc}
+ * as an output property.
  */
-export function resourceProps(${SENDS_NAME ? "name" : "_name"}: string, argsOrState: object | undefined, secretKeys: readonly string[], outputKeys: readonly string[]): Record<string, unknown> {
+export function resourceProps(argsOrState: object | undefined, secretKeys: readonly string[], outputKeys: readonly string[]): Record<string, unknown> {
     const props: Record<string, unknown> = {};
     for (const key of outputKeys) props[key] = undefined;
     Object.assign(props, argsOrState ?? {});
     for (const key of secretKeys) {
         if (props[key] !== undefined && props[key] !== null) props[key] = pulumi.secret(pulumi.output(props[key] as pulumi.Input<unknown>));
     }
-${SENDS_NAME ? `    props[${JSON.stringify(NAME_INPUT)}] = name;\n` : ""}    return props;
+    return props;
 }
 
 /** The options with the secret fields declared as secret outputs. */

@@ -9,7 +9,7 @@ export type OutputsOf<T> = { [K in keyof T]-?: pulumi.Output<NonNullable<pulumi.
  * encrypted in the state whatever the caller passed; every output key present (undefined) so that the SDK exposes it
  * as an output property.
  */
-export function resourceProps(_name: string, argsOrState: object | undefined, secretKeys: readonly string[], outputKeys: readonly string[]): Record<string, unknown> {
+export function resourceProps(argsOrState: object | undefined, secretKeys: readonly string[], outputKeys: readonly string[]): Record<string, unknown> {
     const props: Record<string, unknown> = {};
     for (const key of outputKeys) props[key] = undefined;
     Object.assign(props, argsOrState ?? {});

@@ -110,7 +110,7 @@ function misfits(kind: string, state: Record<string, unknown>): string[] {
 describe.each(Object.keys(descriptions))("%s", (kind) => {
     test("every argument of the class is exercised", () => {
         // A setting the server derives from another one (Unleash's role id from the role) gets its value that way.
-        const derived = (name: string) => descriptions[kind].fields[name]?.derivedFrom !== undefined;
+        const derived = (name: string) => (descriptions[kind].fields[name] as { derivedFrom?: unknown } | undefined)?.derivedFrom !== undefined;
         const args = sdkResource(descriptions[kind]).properties.filter((p) => p.isArg && !derived(p.name)).map((p) => p.name);
         expect(Object.keys(fullInputs(kind)).sort()).toEqual([...args].sort());
     });
