@@ -261,7 +261,6 @@ export function renderResource(r: SdkResource): string {
 
     const out: string[] = [
         HEADER,
-        `// ${kind}: provider/resources/${r.file}.ts`,
         'import * as pulumi from "@pulumi/pulumi";',
         'import { forwarders } from "../engine/forwarder";',
         `import type { ${[...(usesCommaList ? ["CommaList"] : []), connectionType].join(", ")} } from "../index";`,
@@ -279,7 +278,7 @@ export function renderResource(r: SdkResource): string {
         ...constList("OUTPUTS", r.properties.map((p) => p.name)),
         ...constList("SECRETS", secrets),
         "",
-        ...jsdoc(`${desc.doc}\n\nDeleting it: ${desc.deletedState}.`, ""),
+        ...jsdoc(`${desc.doc}\n\nOn delete: ${desc.deletedState}.`, ""),
         `export class ${kind} extends pulumi.dynamic.Resource {`,
     );
     for (const p of r.properties) out.push(...jsdoc(p.doc, "    "), `    declare public readonly ${p.name}: pulumi.Output<${p.output.ts}>;`);
