@@ -56,7 +56,7 @@ export interface UnleashOidcSettingsArgs {
     enablePkce?: pulumi.Input<boolean>;
     /**
      * Scopes requested besides openid, email and profile (Unleash 7.6.5+), as "a b" or ["a", "b"]. Unset leaves the
-     * instance's value.
+     * instance's value. Output: "a b" (sorted, single spaces).
      */
     extraScopes?: pulumi.Input<string | pulumi.Input<string>[]>;
     /**
@@ -157,7 +157,7 @@ export class UnleashOidcSettings extends pulumi.dynamic.Resource {
     declare public readonly enablePkce: pulumi.Output<boolean>;
     /**
      * Scopes requested besides openid, email and profile (Unleash 7.6.5+), as "a b" or ["a", "b"]. Unset leaves the
-     * instance's value.
+     * instance's value. Output: "a b" (sorted, single spaces).
      */
     declare public readonly extraScopes: pulumi.Output<string>;
     /**
