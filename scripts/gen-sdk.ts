@@ -13,8 +13,8 @@
  * - the output types: the normalized value of each input shape (a field that accepts a string among other shapes
  *   outputs that string form: lists joined, IPs as CIDRs; an optional enum outputs `string`, as a setting the program
  *   leaves unset reports whatever the server holds), `string` for computed fields;
- * - the engine's inputs and outputs (`connection`, `adoptExisting`, `verifyDiscovery`, `targetUrl`, `<secret>Hash`):
- *   provider/engine/engine-inputs.ts and engine.ts.
+ * - the engine's inputs and outputs (`connection`, `adoptExisting`, `verifyDiscovery`, `acceptRisks`, `targetUrl`,
+ *   `<secret>Hash`): provider/engine/engine-inputs.ts and engine.ts.
  */
 import * as fs from "fs";
 import * as path from "path";
