@@ -20,7 +20,7 @@
  */
 import { createHash } from "crypto";
 import { ProviderError } from "./http/errors";
-import { HttpClient, HttpRequest } from "./http/client";
+import { ErrorInfo, HttpClient } from "./http/client";
 
 /** Connection settings of an Infisical resource (all optional; see the module documentation for the fallbacks). */
 export interface InfisicalConnection {
@@ -278,7 +278,7 @@ async function login(conn: ResolvedInfisical, auth: Extract<InfisicalAuth, { met
         baseUrl: conn.url,
         service: "Infisical",
         secrets: () => [auth.clientId, auth.clientSecret],
-        hint: (status) =>
+        hint: ({ status }) =>
             status === 401 || status === 400 || status === 404
                 ? `universal auth login was refused: check the client id and secret (from ${describeLayer(conn.authFrom ?? "env", "infisicalClientSecret")}) and that universal auth is attached to the machine identity`
                 : undefined,
@@ -321,54 +321,63 @@ function cachedTokenValue(conn: ResolvedInfisical): string | undefined {
     return tokenCache.get(cacheKey(conn.url, conn.auth.clientId, conn.auth.clientSecret))?.accessToken;
 }
 
-type HintFn = (status: number, req: HttpRequest, apiMessage: string | undefined) => string | undefined;
+export type HintFn = (info: ErrorInfo) => string | undefined;
 
+/**
+ * Infisical's service-wide hints: what the API said (its `error` name) first, then the status. The resource's own
+ * hints (validation failures named by field, permissions named by object) come before these.
+ */
 function infisicalHint(conn: ResolvedInfisical, resourceHint?: HintFn): HintFn {
-    return (status, req, apiMessage) => {
-        const specific = resourceHint?.(status, req, apiMessage);
+    return (info) => {
+        const specific = resourceHint?.(info);
         if (specific) return specific;
         const from = conn.authFrom ? describeLayer(conn.authFrom, conn.auth?.method === "universal" ? "infisicalClientSecret" : "infisicalToken") : "nowhere";
-        switch (status) {
+        const universal = conn.auth?.method === "universal";
+        switch (info.errorName) {
+            case "TokenError":
+                return universal
+                    ? `the access token obtained with universal auth (credentials from ${from}) was refused as expired or malformed even after a new login: check that the machine identity still exists on ${conn.url}`
+                    : `the token (from ${from}) is expired or malformed: set a valid one with \`pulumi config set --secret infisical:token\`, ${ENV_VARS.infisicalToken}, or use universal auth (infisical:clientId/clientSecret)`;
+            case "ForbiddenError":
+                return `the credentials (from ${from}) belong to another organization than the object this resource manages: use credentials of a user or machine identity of that organization`;
+            default:
+                break;
+        }
+        switch (info.status) {
             case 401:
-                return conn.auth?.method === "universal"
+                return universal
                     ? `the access token obtained with universal auth (credentials from ${from}) was rejected: check that the machine identity still exists and belongs to this Infisical instance (${conn.url})`
                     : `the token (from ${from}) is missing, invalid or expired: set a valid one with \`pulumi config set --secret infisical:token\`, ${ENV_VARS.infisicalToken}, or use universal auth (infisical:clientId/clientSecret)`;
-            case 403:
-                return "the credentials are valid but lack permission: give the machine identity (or user) an organization role that can manage SSO and identities, in the organization named by organizationId";
             case 404:
                 return `not found on ${conn.url}: check the id in the request and that infisical:host is the site URL of the right instance (e.g. https://app.infisical.com, without /api)`;
-            case 400:
-            case 422:
-                return "the API rejected the settings: correct the fields named in its message";
             default:
                 return undefined;
         }
     };
 }
 
+/** Unleash's service-wide hints, by what the API said, then the status. */
 function unleashHint(conn: ResolvedUnleash, resourceHint?: HintFn): HintFn {
-    return (status, req, apiMessage) => {
-        const specific = resourceHint?.(status, req, apiMessage);
+    return (info) => {
+        const specific = resourceHint?.(info);
         if (specific) return specific;
         const from = conn.authFrom ? describeLayer(conn.authFrom, "unleashApiToken") : "nowhere";
-        switch (status) {
+        if (info.errorName === "NotFoundError" && /path you were looking for/i.test(info.apiMessage ?? "")) {
+            return `${conn.url} has no OIDC settings API: OIDC login is an Unleash Enterprise feature (open-source Unleash answers this 404); point unleash:url at an Enterprise instance`;
+        }
+        switch (info.status) {
             case 401:
-                return `the API token (from ${from}) is missing or invalid: Unleash takes the raw token in the Authorization header (no "Bearer"); use an admin API token or an admin's personal access token`;
-            case 403:
-                return "the token is valid but not an admin token: OIDC settings need an admin API token or the personal access token of an Admin user";
+                return `the API token (from ${from}) is missing or invalid: use an admin API token or an Admin's personal access token`;
             case 404:
                 return `not found on ${conn.url}: check that unleash:url is the base URL (everything before /api) and that the instance runs Unleash Enterprise (OIDC is an Enterprise feature)`;
             case 415:
                 return "the server refused the content type: this is a provider bug, please report it";
-            case 400:
-                return "the API rejected the settings: correct the fields named in its message";
             default:
                 return undefined;
         }
     };
 }
 
-/** An HTTP client for the Infisical API with the resolved credentials. */
 export function infisicalClient(conn: ResolvedInfisical, options: { hint?: HintFn } = {}): HttpClient {
     const auth = conn.auth;
     if (!auth) throw new ProviderError(missingCredentialsMessage("infisical"));

@@ -44,7 +44,6 @@ function resourceSection(desc: ResourceDescription): string {
         const notes = [
             rule.forcesReplacement ? "forces replacement" : "",
             rule.secret ? "secret" : "",
-            rule.writeOnly ? "write-only" : "",
             rule.computed ? "output only" : "",
         ].filter(Boolean);
         const type = rule.computed ? "string" : typeName(json.properties?.[name]);

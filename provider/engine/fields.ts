@@ -89,3 +89,20 @@ export function pemInput() {
 export function issuerOfDiscoveryUrl(url: string): string {
     return url.trim().replace(/\/+$/, "").replace(/\/\.well-known\/openid-configuration$/, "");
 }
+
+/** A list input sent as one string (the API takes "a, b"); a string is sent as written. */
+export function joinList(separator: string) {
+    return (v: unknown) => (Array.isArray(v) ? v.map((x) => String(x).trim()).filter(Boolean).join(separator) : v);
+}
+
+/** A map of names to strings, e.g. {metadataKey: "claim.path"}. */
+export function stringMapInput() {
+    return z
+        .record(str(), str(), { error: "must be an object mapping names to strings" })
+        .superRefine((rec, ctx) => {
+            for (const [k, v] of Object.entries(rec)) {
+                if (k.trim() === "") ctx.addIssue({ code: "custom", message: "names must not be empty" });
+                if (v.trim() === "") ctx.addIssue({ code: "custom", path: [k], message: "must not be empty" });
+            }
+        });
+}

@@ -7,8 +7,8 @@
  * RPC takes an empty URN: the message then appears in the run's diagnostics. Messages therefore name the object
  * they are about themselves (e.g. "OidcSsoConfig for organization org-1").
  *
- * Outside a provider process (tests, tools) or when the engine cannot be reached, warnings go to stderr. A warning is
- * sent once per process: check runs again at `up` after preview in the same process only for one resource at a time.
+ * Outside a provider process (tests, tools) the warnings are only kept in memory ({@link warningsShown}); when the
+ * engine cannot be reached they go to stderr. The same text is sent once per process.
  */
 import type * as grpc from "@grpc/grpc-js";
 import { dirname } from "path";
@@ -50,10 +50,7 @@ export async function warn(message: string): Promise<void> {
     if (sent.has(message)) return;
     sent.add(message);
     const e = engine();
-    if (!e) {
-        process.stderr.write(`warning: ${message}\n`);
-        return;
-    }
+    if (!e) return;
     try {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const { LogRequest, LogSeverity } = require("@pulumi/pulumi/proto/engine_pb") as {
@@ -74,4 +71,9 @@ export async function warn(message: string): Promise<void> {
     } catch {
         process.stderr.write(`warning: ${message}\n`);
     }
+}
+
+/** The warnings shown (or that would have been shown) by this process, oldest first. */
+export function warningsShown(): string[] {
+    return [...sent];
 }

@@ -170,3 +170,23 @@ export function httpUrlProblem(value: string): string | undefined {
     if (parsed.username || parsed.password) return "must not contain credentials (user:password@)";
     return undefined;
 }
+
+/**
+ * Values the server stores and compares byte for byte (Infisical's `boundIssuer`, `boundSubject`,
+ * `oidcDiscoveryUrl` are not even trimmed): null/undefined → "", everything else as is.
+ */
+export const exact: Normalizer = (value) => (value === null || value === undefined ? "" : value);
+
+/** A set of OAuth scopes written "a b", "a,b" or ["a", "b"]: order, duplicates and separators do not matter. */
+export const scopeSet: Normalizer = (value) => {
+    const items = splitList(value, /[\s,]+/);
+    if (!items) return value;
+    return [...new Set(items.flatMap((s) => s.split(/[\s,]+/)).filter((s) => s !== ""))].sort().join(" ");
+};
+
+/** A map of names to strings (claim metadata mapping): null → {}, keys in order, values as written. */
+export const stringMap: Normalizer = (value) => {
+    if (value === null || value === undefined) return {};
+    if (!isPlainObject(value)) return value;
+    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, value[k]]));
+};

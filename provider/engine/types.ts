@@ -21,25 +21,36 @@ export interface FieldRule {
      * that the user leaves unset are unmanaged: never compared, never sent (or sent back unchanged).
      */
     default?: unknown;
-    /** Canonical form for diffs and outputs; accepts input and API shapes alike. */
-    normalize?: Normalizer;
-    /** Input value → request body value (defaults to the normalized value). */
-    toApi?: (value: unknown) => unknown;
-    /** A secret: a secret output, masked in every message and diff explanation. */
-    secret?: boolean;
     /**
-     * The API never returns it: the state keeps a salted hash of the last applied value (`<field>Hash`), so a change
-     * of the desired value is seen; an out-of-band change is not (unless a response happens to include it).
+     * For optional fields without a default: the value that means "not set" to the API. Removing a managed field
+     * from the program sets it to this value once (so the live setting is cleared), after which it is unmanaged.
      */
-    writeOnly?: boolean;
+    clearedValue?: unknown;
+    /**
+     * Canonical form for comparing the desired value with the live one (diff, drift). It may only equate spellings
+     * that the server treats the same; the value sent is the one the user wrote (see `toApi`).
+     */
+    normalize?: Normalizer;
+    /** Input value → request body value. Default: the value as written (the server compares some values byte for byte). */
+    toApi?: (value: unknown) => unknown;
+    /** A secret: a secret output, masked in every message and diff explanation, with a salted hash output `<field>Hash`. */
+    secret?: boolean;
     /** A change replaces the resource (identity fields). */
     forcesReplacement?: boolean;
-    /** Output only, set from API responses (ids, timestamps); never compared. */
+    /** Output only, set from API responses (ids, timestamps); never compared, never reported as drift. */
     computed?: boolean;
+    /**
+     * The server derives this field from another one when only that one is given (Unleash resolves
+     * `defaultRootRole` to `defaultRootRoleId`). While the user manages the source field and not this one, this one
+     * is output only: never carried back in full-replace bodies, never compared, never reported as drift.
+     */
+    derivedFrom?: {
+        field: string;
+        /** The source field's value that this field's live value stands for (e.g. role id 3 → "Viewer"), if known. */
+        sourceValue: (value: unknown) => unknown;
+    };
     /** Part of the request URL (path or query), not of the body. */
     inPath?: boolean;
-    /** Sent in create requests only (the update request does not take it). */
-    createOnly?: boolean;
 }
 
 /** A rule over several fields, skipped while any of them is unknown (preview). */
@@ -64,6 +75,11 @@ export interface RequestContext {
     desired: Record<string, unknown>;
     /** The object as the API last returned it (unwrapped), when the request needs it. */
     current?: Record<string, unknown>;
+    /**
+     * For full-replace APIs: the current object's settings that Pulumi does not manage, to send back unchanged
+     * (everything in `current` except the managed, cleared and derived fields, `version`, and empty values).
+     */
+    carried?: Record<string, unknown>;
 }
 
 export interface RequestSpec {
@@ -78,6 +94,8 @@ export interface RequestSpec {
     idempotent?: boolean;
     /** Whether `current` must be read first (full-replace APIs). */
     needsCurrent?: boolean;
+    /** Update only: the body carries the key fields and only the fields that changed (partial-update APIs). */
+    changedOnly?: boolean;
 }
 
 export interface ApiMapping {
@@ -88,9 +106,35 @@ export interface ApiMapping {
     /** Applies the desired settings to an existing object (also used to adopt one). */
     update: RequestSpec;
     /** Puts the object in its documented safe state (or deletes it). */
-    delete: RequestSpec & { gone?: GoneRule[] };
+    delete: RequestSpec & {
+        gone?: GoneRule[];
+        /** When the delete is refused this way, send `body` instead, and say `note` (what else it changed). */
+        fallback?: { on: GoneRule; body: (ctx: RequestContext) => Record<string, unknown>; note: string };
+    };
     /** Property of response bodies holding the object (Infisical wraps identity auth in `identityOidcAuth`). */
     unwrap?: string;
+    /** The API refuses empty strings: an empty value is left out of the body (on a full replace that clears it). */
+    omitEmpty?: boolean;
+}
+
+/** What a write does beyond the object itself, said in the docs and warned about at preview and apply. */
+export interface SideEffects {
+    /** Said when an update will be sent. */
+    update?: string;
+    /** Said when the resource is deleted (destroy, or the old side of a replacement). */
+    delete?: string;
+}
+
+/** What an API error means, recognised from its body (error name, message) rather than from its status alone. */
+export interface ErrorRule {
+    status?: number;
+    /** The API's error kind (Infisical `error`, Unleash `name`), e.g. "ValidationFailure". */
+    errorName?: string | RegExp;
+    message?: RegExp;
+    /** The fix to show. */
+    hint: string;
+    /** Fail with this message instead of the API's (e.g. an unsupported server version). */
+    replaceMessage?: boolean;
 }
 
 /**
@@ -126,8 +170,12 @@ export interface ResourceDescription {
     deletedState: string;
     /** Optional preview-time check of the identity provider (opt-in with `verifyDiscovery`). */
     discovery?: (inputs: Record<string, unknown>) => DiscoveryTarget | undefined;
-    /** Resource-specific fix hints for error statuses (before the service-wide ones). */
-    hint?: (status: number, apiMessage: string | undefined) => string | undefined;
+    /** Resource-specific error rules (before the service-wide ones); each quirk written once, where it was observed. */
+    errors?: ErrorRule[];
+    /** What writes do to the rest of the account. */
+    sideEffects?: SideEffects;
+    /** Words for the object this resource manages, for permission hints (e.g. "the organization's SSO configuration"). */
+    objectName: string;
 }
 
 /** What the discovery check verifies. */

@@ -64,6 +64,20 @@ export interface HttpRequest {
     anonymous?: boolean;
 }
 
+/** What an error answer said, for choosing a hint. */
+export interface ErrorInfo {
+    status: number;
+    req: HttpRequest;
+    /** The API's message (redacted). */
+    apiMessage?: string;
+    /** The API's error kind: Infisical `error` ("ValidationFailure", "PermissionDenied", ...), Unleash `name`. */
+    errorName?: string;
+    /** Where a validation failure points, as the API names the fields (Infisical zod issue paths, Unleash details paths). */
+    invalidFields: string[];
+    /** Permissions the API says are missing (Unleash `permissions`, Infisical `details.missingPermissions`). */
+    missingPermissions: string[];
+}
+
 export interface HttpClientOptions {
     /** Base URL (scheme, host, optional path prefix), without trailing slash. */
     baseUrl: string;
@@ -74,8 +88,8 @@ export interface HttpClientOptions {
     onUnauthorized?: () => Promise<boolean>;
     /** Credentials and secrets that must never appear in an error text. */
     secrets?: () => Array<string | undefined>;
-    /** How to fix an error status, shown after the API's message. */
-    hint?: (status: number, req: HttpRequest, apiMessage: string | undefined) => string | undefined;
+    /** How to fix an error, shown after the API's message; chosen from what the API said, then the status. */
+    hint?: (info: ErrorInfo) => string | undefined;
     retry?: Partial<RetryPolicy>;
     timeouts?: Partial<Timeouts>;
 }
@@ -183,23 +197,50 @@ function debug(message: string): void {
     if (process.env.PULUMI_OIDC_DEBUG) process.stderr.write(`[pulumi-oidc-settings] ${message}\n`);
 }
 
-/** What the API said in an error body: Infisical `{reqId, statusCode, message, error}`, Unleash `{id, name, message}`. */
-export function apiErrorFields(body: unknown): { message?: string; reqId?: string; errorName?: string } {
-    if (typeof body === "string") return { message: body.trim().slice(0, 300) || undefined };
-    if (typeof body !== "object" || body === null) return {};
+/**
+ * What the API said in an error body: Infisical `{reqId, statusCode, message, error, details?}` (a validation failure's
+ * `message` is the list of zod issues), Unleash `{id, name, message, details: [{message, path}]}`, or Unleash's raw joi
+ * error `{_original, details}`, whose `_original` echoes the request body (secret included) and is never read.
+ */
+export function apiErrorFields(body: unknown): { message?: string; reqId?: string; errorName?: string; invalidFields: string[]; missingPermissions: string[] } {
+    const invalidFields: string[] = [];
+    const missingPermissions: string[] = [];
+    if (typeof body === "string") return { message: body.trim().slice(0, 300) || undefined, invalidFields, missingPermissions };
+    if (typeof body !== "object" || body === null) return { invalidFields, missingPermissions };
     const b = body as Record<string, unknown>;
+    const issueText = (d: unknown): string | undefined => {
+        if (typeof d !== "object" || d === null) return undefined;
+        const issue = d as { message?: unknown; path?: unknown; context?: { key?: unknown } };
+        const path = Array.isArray(issue.path) ? issue.path.filter((p) => typeof p === "string" || typeof p === "number").join(".") : typeof issue.path === "string" ? issue.path : "";
+        const field = path.replace(/^(body|query|params)\./, "") || (typeof issue.context?.key === "string" ? issue.context.key : "");
+        if (field) invalidFields.push(field.split(".")[0]);
+        if (typeof issue.message !== "string") return field ? `${field}: invalid value` : undefined;
+        return field && !issue.message.includes(field) ? `${field}: ${issue.message}` : issue.message;
+    };
     let message: string | undefined;
     if (typeof b.message === "string") message = b.message;
+    else if (Array.isArray(b.message)) message = b.message.map(issueText).filter(Boolean).join("; ") || undefined;
     else if (b.message !== undefined) message = JSON.stringify(b.message).slice(0, 500);
     if (Array.isArray(b.details) && b.details.length > 0) {
-        const details = b.details
-            .map((d) => (typeof d === "object" && d !== null && typeof (d as { message?: unknown }).message === "string" ? (d as { message: string }).message : undefined))
-            .filter((d): d is string => !!d && d !== message);
+        const details = b.details.map(issueText).filter((d): d is string => !!d && d !== message);
         if (details.length > 0) message = [message, ...details].filter(Boolean).join("; ");
     }
+    const permissionsOf = (v: unknown) => {
+        if (!Array.isArray(v)) return;
+        for (const p of v) {
+            if (typeof p === "string") missingPermissions.push(p);
+            else if (typeof p === "object" && p !== null) {
+                const o = p as Record<string, unknown>;
+                const name = [o.action, o.subject, o.permission].filter((x) => typeof x === "string").join(" ");
+                if (name) missingPermissions.push(name);
+            }
+        }
+    };
+    permissionsOf(b.permissions);
+    if (typeof b.details === "object" && b.details !== null && !Array.isArray(b.details)) permissionsOf((b.details as Record<string, unknown>).missingPermissions);
     const reqId = typeof b.reqId === "string" ? b.reqId : typeof b.id === "string" ? b.id : undefined;
     const errorName = typeof b.error === "string" ? b.error : typeof b.name === "string" ? b.name : undefined;
-    return { message, reqId, errorName };
+    return { message, reqId, errorName, invalidFields: [...new Set(invalidFields)], missingPermissions };
 }
 
 export class HttpClient {
@@ -367,7 +408,14 @@ export class HttpClient {
         const fields = apiErrorFields(res.body);
         const secrets = this.secretValues(req);
         const apiMessage = fields.message !== undefined ? redact(fields.message, secrets) : undefined;
-        let hint = this.opts.hint?.(res.status, req, apiMessage);
+        let hint = this.opts.hint?.({
+            status: res.status,
+            req,
+            apiMessage,
+            errorName: fields.errorName,
+            invalidFields: fields.invalidFields,
+            missingPermissions: fields.missingPermissions,
+        });
         if (!hint && RETRY_STATUSES.has(res.status)) {
             hint = `the server kept answering ${res.status}; the retry budget (${attempts} attempts, ${Math.round(this.retry.budgetMs / 1000)}s) is used up: try again later`;
         }

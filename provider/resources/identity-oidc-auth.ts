@@ -4,6 +4,12 @@
  *
  * One per identity. Deleting the resource revokes it (DELETE). Responses are wrapped in `{identityOidcAuth: ...}`;
  * trusted IPs come back as `{ipAddress, type, prefix}` objects, which normalize to the CIDR strings written.
+ *
+ * Real-server behaviour (today's source: backend/src/server/routes/v1/identity-oidc-auth-router.ts,
+ * backend/src/services/identity-oidc-auth/): `boundIssuer`, `boundSubject` and `oidcDiscoveryUrl` are stored as sent,
+ * not trimmed, and a token's `iss` is compared byte for byte, so they are sent and compared exactly; audiences and
+ * claim values are stored ", "-joined; `caCert` is trimmed; DELETE revokes the tokens issued through OIDC auth
+ * (`revokeTokensForIdentityAuthMethod`; some versions revoke every token of the identity); PATCH takes any subset.
  */
 import { z } from "zod";
 import * as f from "../engine/fields";
@@ -22,6 +28,7 @@ const schema = z.object({
     boundAudiences: f.commaListInput().optional(),
     boundClaims: f.claimsInput().optional(),
     boundSubject: f.str().optional(),
+    claimMetadataMapping: f.stringMapInput().optional(),
     caCert: f.pemInput().optional(),
     accessTokenTrustedIps: f.trustedIpsInput().optional(),
     accessTokenTTL: f.intRange(0, MAX_TTL_SECONDS).optional(),
@@ -49,18 +56,21 @@ export const identityOidcAuth: ResourceDescription = {
             normalize: n.text,
         },
         oidcDiscoveryUrl: {
-            doc: "Base URL of the identity provider; Infisical reads `<url>/.well-known/openid-configuration` and its JWKS.",
-            normalize: n.url,
+            doc: "Base URL of the identity provider; Infisical reads `<url>/.well-known/openid-configuration` and its JWKS. Sent as written.",
+            normalize: n.exact,
         },
-        boundIssuer: { doc: "Issuer (`iss`) the tokens must carry.", normalize: n.url },
+        boundIssuer: {
+            doc: 'Issuer (`iss`) the tokens must carry, exactly as they carry it: Infisical compares it byte for byte (a trailing "/" matters).',
+            normalize: n.exact,
+        },
         boundAudiences: {
-            doc: 'Accepted audiences (`aud`), as "a, b" or ["a", "b"] (order and spacing do not matter). Empty accepts any.',
+            doc: 'Accepted audiences (`aud`), as "a, b" or ["a", "b"] (order and spacing do not matter). Empty accepts any. Output: "a,b" (sorted).',
             default: "",
             normalize: n.commaList(),
-            toApi: (v) => String(n.commaList()(v)).split(",").filter(Boolean).join(", "),
+            toApi: f.joinList(", "),
         },
         boundClaims: {
-            doc: 'Claims the tokens must carry: {claim: "allowed, values"} or {claim: ["allowed", "values"]}; values may be glob patterns.',
+            doc: 'Claims the tokens must carry: {claim: "allowed, values"} or {claim: ["allowed", "values"]}; values may be glob patterns. Output: each value as "v1,v2" (sorted).',
             default: {},
             normalize: n.claims,
             toApi: (v) => {
@@ -68,16 +78,23 @@ export const identityOidcAuth: ResourceDescription = {
                 return Object.fromEntries(Object.entries(c).map(([k, val]) => [k, val.split(",").filter(Boolean).join(", ")]));
             },
         },
-        boundSubject: { doc: "Subject (`sub`) the tokens must carry; may be a glob pattern. Empty accepts any.", default: "", normalize: n.text },
+        boundSubject: { doc: "Subject (`sub`) the tokens must carry, compared exactly; may be a glob pattern. Empty accepts any.", default: "", normalize: n.exact },
+        claimMetadataMapping: {
+            doc:
+                'Metadata attached to the identity\'s access tokens from the login token\'s claims: {metadataKey: "claim.path"}. ' +
+                "Empty maps nothing. (Infisical versions without this setting ignore it.)",
+            default: {},
+            normalize: n.stringMap,
+        },
         caCert: { doc: "PEM CA certificate(s) to trust when Infisical talks to the identity provider. Empty uses the public CAs.", default: "", normalize: n.pem },
         accessTokenTrustedIps: {
-            doc: 'IPs or CIDR ranges the access tokens may be used from, as strings or {ipAddress} objects. Default: anywhere (["0.0.0.0/0", "::/0"]).',
+            doc: 'IPs or CIDR ranges the access tokens may be used from, as strings or {ipAddress} objects. Default: anywhere (["0.0.0.0/0", "::/0"]). Output: canonical CIDRs, sorted ("1.2.3.4" → "1.2.3.4/32").',
             default: DEFAULT_TRUSTED_IPS,
             normalize: n.trustedIps,
             toApi: (v) => (n.trustedIps(v) as string[]).map((ipAddress) => ({ ipAddress })),
         },
-        accessTokenTTL: { doc: `Lifetime of an access token in seconds (default ${DEFAULT_TTL_SECONDS}, at most accessTokenMaxTTL).`, default: DEFAULT_TTL_SECONDS, normalize: n.num },
-        accessTokenMaxTTL: { doc: `Maximum lifetime of an access token, renewals included, in seconds (default ${DEFAULT_TTL_SECONDS}).`, default: DEFAULT_TTL_SECONDS, normalize: n.num },
+        accessTokenTTL: { doc: `Lifetime of an access token in seconds (0..${MAX_TTL_SECONDS}, at most accessTokenMaxTTL; default ${DEFAULT_TTL_SECONDS}).`, default: DEFAULT_TTL_SECONDS, normalize: n.num },
+        accessTokenMaxTTL: { doc: `Maximum lifetime of an access token, renewals included, in seconds (0..${MAX_TTL_SECONDS}; default ${DEFAULT_TTL_SECONDS}).`, default: DEFAULT_TTL_SECONDS, normalize: n.num },
         accessTokenNumUsesLimit: { doc: "How many times an access token can be used; 0 (default) means unlimited.", default: 0, normalize: n.num },
         identityOidcAuthId: { doc: "ID of the OIDC auth object in Infisical.", computed: true, responseName: "id" },
         createdAt: { doc: "When the OIDC auth was attached (ISO 8601).", computed: true },
@@ -105,10 +122,36 @@ export const identityOidcAuth: ResourceDescription = {
             idempotent: false,
             alreadyExists: [{ status: 400, message: /already/i }, { status: 409 }],
         },
-        update: { method: "PATCH", path: "/api/v1/auth/oidc-auth/identities/{identityId}", body: ({ desired }) => desired },
+        update: { method: "PATCH", path: "/api/v1/auth/oidc-auth/identities/{identityId}", body: ({ desired }) => desired, changedOnly: true },
         delete: { method: "DELETE", path: "/api/v1/auth/oidc-auth/identities/{identityId}", gone: [GONE_NOT_ATTACHED, GONE_NO_IDENTITY] },
     },
     deletedState: "the OIDC auth method is revoked from the identity (DELETE); the identity itself stays",
+    objectName: "the machine identity's auth methods (Infisical permission: Identity, edit)",
+    sideEffects: {
+        delete:
+            "Infisical revokes the access tokens issued through this OIDC auth when it is removed (some Infisical versions revoke every " +
+            "token of the identity, universal auth ones included): workloads logged in this way lose access at once",
+    },
+    errors: [
+        {
+            status: 400,
+            message: /plan restriction/i,
+            hint:
+                "the organization's Infisical plan does not include IP allowlisting (licence feature ipAllowlisting): leave " +
+                'accessTokenTrustedIps at ["0.0.0.0/0", "::/0"], or upgrade the plan',
+        },
+        {
+            status: 400,
+            message: /Local IPs not allowed/i,
+            hint:
+                "Infisical refuses an oidcDiscoveryUrl that resolves to a loopback or private address; use a public address, or run " +
+                "the Infisical server with ALLOW_INTERNAL_IP_CONNECTIONS=true (self-hosted)",
+        },
+        {
+            status: 404,
+            hint: "no machine identity with this identityId in the organization of the credentials: check identityId and infisical:host",
+        },
+    ],
     discovery: (v) =>
         typeof v.oidcDiscoveryUrl === "string"
             ? {
@@ -117,6 +160,4 @@ export const identityOidcAuth: ResourceDescription = {
                   expectedIssuer: typeof v.boundIssuer === "string" ? { value: v.boundIssuer, property: "boundIssuer" } : undefined,
               }
             : undefined,
-    hint: (status) =>
-        status === 404 ? "no machine identity with this identityId in the organization of the credentials: check identityId and infisical:host" : undefined,
 };

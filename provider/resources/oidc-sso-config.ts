@@ -3,7 +3,17 @@
  *
  * One per organization. The API has no DELETE: deleting the resource deactivates the configuration
  * (`isActive: false`), which is the safe state; a deactivated configuration is taken over by a later create.
- * `clientSecret` is write-only: the API does not return it (the state keeps a salted hash of the applied value).
+ *
+ * Real-server behaviour this description encodes (observed on a real Infisical, 2024-07 build, and read in today's
+ * source, backend/src/ee/routes/v1/oidc-router.ts and backend/src/ee/services/oidc/oidc-config-service.ts):
+ * - GET returns `clientSecret` in clear, so a change of it outside Pulumi is drift;
+ * - every PATCH sets the organization's `authEnforced` and `scimEnabled` to false, whatever it carries: updates send
+ *   only the fields that changed, and the side effect is said at preview;
+ * - a PATCH of a missing configuration answers 200 with an empty body; a second POST answers 500;
+ * - "no configuration" is a 404 "Failed to find OIDC SSO data" today, a 404 "OIDC configuration for organization with
+ *   ID '…' not found" in 2025, a 400 "Failed to find organization OIDC configuration" in 2024;
+ * - the routes took `orgSlug` before they took `organizationId`;
+ * - string fields are trimmed by the server; `allowedEmailDomains` is stored ", "-joined.
  */
 import { z } from "zod";
 import * as f from "../engine/fields";
@@ -13,6 +23,12 @@ import type { ResourceDescription } from "../engine/types";
 const CONFIGURATION_TYPES = ["custom", "discoveryURL"] as const;
 const JWT_ALGORITHMS = ["RS256", "HS256", "RS512", "EdDSA"] as const;
 const CUSTOM_ENDPOINTS = ["issuer", "authorizationEndpoint", "jwksUri", "tokenEndpoint", "userinfoEndpoint"] as const;
+
+/** Every way an Infisical version says "this organization has no SSO configuration" (never a 404 for a missing route). */
+const GONE = [
+    { status: 404, message: /^(?!Route ).*(Failed to find OIDC SSO data|OIDC configuration for organization .* not found|not found|does not exist)/is },
+    { status: 400, message: /Failed to find organization OIDC configuration/i },
+];
 
 const schema = z.object({
     organizationId: f.nonEmpty(),
@@ -51,25 +67,31 @@ export const oidcSsoConfig: ResourceDescription = {
             doc: '"discoveryURL" (endpoints found through `discoveryURL`) or "custom" (issuer and every endpoint given explicitly).',
             normalize: n.text,
         },
-        discoveryURL: { doc: 'OIDC discovery URL of the identity provider; required when configurationType is "discoveryURL".', default: "", normalize: n.url },
-        issuer: { doc: 'Issuer of the identity provider; required when configurationType is "custom".', default: "", normalize: n.url },
-        authorizationEndpoint: { doc: 'Authorization endpoint; required when configurationType is "custom".', default: "", normalize: n.url },
-        jwksUri: { doc: 'JWKS URL of the identity provider; required when configurationType is "custom".', default: "", normalize: n.url },
-        tokenEndpoint: { doc: 'Token endpoint; required when configurationType is "custom".', default: "", normalize: n.url },
-        userinfoEndpoint: { doc: 'Userinfo endpoint; required when configurationType is "custom".', default: "", normalize: n.url },
+        // URLs are sent as written: the identity provider compares the issuer byte for byte (a trailing "/" matters).
+        discoveryURL: { doc: 'OIDC discovery URL of the identity provider; required when configurationType is "discoveryURL". Sent as written.', default: "", normalize: n.text },
+        issuer: {
+            doc: 'Issuer of the identity provider, exactly as its tokens carry it (a trailing "/" matters); required when configurationType is "custom".',
+            default: "",
+            normalize: n.text,
+        },
+        authorizationEndpoint: { doc: 'Authorization endpoint; required when configurationType is "custom".', default: "", normalize: n.text },
+        jwksUri: { doc: 'JWKS URL of the identity provider; required when configurationType is "custom".', default: "", normalize: n.text },
+        tokenEndpoint: { doc: 'Token endpoint; required when configurationType is "custom".', default: "", normalize: n.text },
+        userinfoEndpoint: { doc: 'Userinfo endpoint; required when configurationType is "custom".', default: "", normalize: n.text },
         clientId: { doc: "Client ID of the Infisical application registered at the identity provider.", normalize: n.text },
         clientSecret: {
             doc:
-                "Client secret of that application. Always a secret output. Write-only: Infisical does not return it, so a change " +
-                "made outside Pulumi cannot be detected; changing the desired value updates it.",
+                "Client secret of that application. Always stored encrypted and a secret output. Infisical returns it, so a change " +
+                "made outside Pulumi shows (masked) in `pulumi refresh`, `pulumi preview --refresh` and `oidc-drift`.",
             secret: true,
-            writeOnly: true,
+            normalize: n.text,
         },
         isActive: { doc: "Whether SSO through this configuration is enabled (default true).", default: true, normalize: n.bool(false) },
         allowedEmailDomains: {
-            doc: 'Email domains allowed to sign in, as "a.com, b.com" or ["a.com", "b.com"] (order, spacing and case do not matter). Empty allows any.',
+            doc: 'Email domains allowed to sign in, as "a.com, b.com" or ["a.com", "b.com"] (order, spacing and case do not matter). Empty allows any. Output: "a.com,b.com" (sorted, lower case).',
             default: "",
             normalize: n.commaList({ lowercase: true }),
+            toApi: f.joinList(", "),
         },
         manageGroupMemberships: {
             doc: "Whether group memberships are synchronized from the identity provider's groups at each login (default false).",
@@ -104,12 +126,7 @@ export const oidcSsoConfig: ResourceDescription = {
     singleton: { enabledField: "isActive" },
     adoptable: true,
     api: {
-        read: {
-            method: "GET",
-            path: "/api/v1/sso/oidc/config",
-            query: ["organizationId"],
-            gone: [{ status: 404, message: /^(?!Route ).*(not found|does not exist)/is }],
-        },
+        read: { method: "GET", path: "/api/v1/sso/oidc/config", query: ["organizationId"], gone: GONE },
         create: {
             method: "POST",
             path: "/api/v1/sso/oidc/config",
@@ -124,12 +141,14 @@ export const oidcSsoConfig: ResourceDescription = {
                 { status: 500 },
             ],
         },
-        update: { method: "PATCH", path: "/api/v1/sso/oidc/config", body: ({ desired }) => desired },
+        // organizationId and the changed fields only: `isActive: true` in a PATCH that did not need it can fail an
+        // unrelated update (Google SSO enforced, SMTP not verified).
+        update: { method: "PATCH", path: "/api/v1/sso/oidc/config", body: ({ desired }) => desired, changedOnly: true },
         delete: {
             method: "PATCH",
             path: "/api/v1/sso/oidc/config",
             body: ({ key }) => ({ organizationId: key.organizationId, isActive: false }),
-            gone: [{ status: 404, message: /^(?!Route ).*(not found|does not exist)/is }],
+            gone: GONE,
         },
     },
     deletedState: "the configuration stays in Infisical, deactivated (isActive: false): the API has no delete",
@@ -148,8 +167,52 @@ export const oidcSsoConfig: ResourceDescription = {
         }
         return undefined;
     },
-    hint: (status) =>
-        status === 404
-            ? "no SSO configuration or no such organization: check organizationId (the organization's ID, not its slug) and infisical:host"
-            : undefined,
+    objectName: "the organization's SSO settings (Infisical permission: SSO, edit)",
+    sideEffects: {
+        update:
+            "Infisical switches off SSO enforcement and SCIM for the whole organization (authEnforced and scimEnabled become false) " +
+            "on every update of the SSO configuration through the API; turn them on again in the organization's security settings afterwards",
+        delete:
+            "deactivating the SSO configuration (isActive: false) also switches off SSO enforcement and SCIM for the organization; " +
+            "set the resource option `retainOnDelete: true` to leave SSO untouched on destroy",
+    },
+    errors: [
+        {
+            errorName: "ValidationFailure",
+            message: /orgSlug/,
+            replaceMessage: true,
+            hint:
+                "this Infisical server is older: its SSO API takes orgSlug, not organizationId. pulumi-oidc-settings needs an Infisical " +
+                "version whose /api/v1/sso/oidc/config takes organizationId (2025 or later): upgrade the Infisical server",
+        },
+        {
+            status: 400,
+            message: /plan restriction/i,
+            hint: "the organization's Infisical plan does not include OIDC SSO (licence feature oidcSSO): upgrade the plan, or manage SSO on an instance whose licence has it",
+        },
+        {
+            status: 400,
+            message: /Local IPs not allowed/i,
+            hint:
+                "Infisical refuses identity-provider URLs that resolve to loopback or private addresses (discoveryURL, jwksUri, tokenEndpoint, " +
+                "userinfoEndpoint); use a public address, or run the Infisical server with ALLOW_INTERNAL_IP_CONNECTIONS=true (self-hosted)",
+        },
+        {
+            status: 400,
+            message: /Google SSO/i,
+            hint: "Google SSO is enforced for this organization: switch off Google SSO enforcement in the organization's settings before activating OIDC SSO",
+        },
+        {
+            status: 400,
+            message: /SMTP|email service|trust.*email/i,
+            hint:
+                "Infisical activates OIDC SSO only when the instance can send email (SMTP configured and verified): configure SMTP on the " +
+                "Infisical server, or keep isActive: false until it is",
+        },
+        {
+            status: 404,
+            hint: "no such organization, or not this Infisical: check organizationId (the organization's ID, not its slug) and infisical:host",
+        },
+    ],
 };
+

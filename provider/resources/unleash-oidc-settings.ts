@@ -1,10 +1,18 @@
 /**
  * Unleash OIDC login settings (`/api/admin/auth/oidc/settings`, an Enterprise feature).
  *
- * One per Unleash instance; the resource id is the instance's base URL. The API takes the whole settings object on
- * every POST, so settings the program leaves unset are sent back with their current values (never wiped).
- * Deleting the resource disables OIDC (`enabled: false`) and leaves the other settings as they were. The API
- * returns `secret`, so a change of it outside Pulumi is seen (and shown masked).
+ * One per Unleash instance; the resource id is the instance's base URL. Deleting the resource disables OIDC
+ * (`enabled: false`) and leaves the other settings as they were. The API returns `secret`, so a change of it outside
+ * Pulumi is seen (and shown masked).
+ *
+ * Real-server behaviour this description encodes (../shared/real-servers: Unleash 8.2.0 and Enterprise schemas):
+ * - POST replaces the whole object: settings the program does not manage (e.g. `extraScopes` set in the admin UI, or
+ *   a field a newer Unleash adds) are sent back as they are, and a field the program leaves empty is left out;
+ * - empty strings are refused (`"emailDomains" is not allowed to be empty`), so they are never sent;
+ * - a stored `defaultRootRoleId` wins over `defaultRootRole`: the id is not carried when the program manages the role,
+ *   and the role read back is the one of the live id (Admin 1, Editor 2, Viewer 3);
+ * - `groupJsonPath` must match `^[a-zA-Z0-9_]+([-.][a-zA-Z0-9_]+)*$`;
+ * - every POST with `enabled` or a `discoverUrl` loads the discovery document (400 "Could not load discoverUrl.").
  */
 import { z } from "zod";
 import * as f from "../engine/fields";
@@ -13,6 +21,10 @@ import type { ResourceDescription } from "../engine/types";
 
 const ROOT_ROLES = ["Viewer", "Editor", "Admin"] as const;
 const SIGNING_ALGORITHMS = ["RS256", "RS384", "RS512"] as const;
+/** Unleash's predefined root roles (custom root roles have other ids). */
+export const ROOT_ROLE_IDS: Record<(typeof ROOT_ROLES)[number], number> = { Admin: 1, Editor: 2, Viewer: 3 };
+/** Unleash's pattern for `groupJsonPath` (a dotted path; "$.groups" is refused). */
+export const GROUP_JSON_PATH = /^[a-zA-Z0-9_]+([-.][a-zA-Z0-9_]+)*$/;
 
 const schema = z.object({
     enabled: f.bool().optional(),
@@ -27,18 +39,17 @@ const schema = z.object({
     acrValues: z.union([f.str(), z.array(f.str())], { error: "must be a space-separated string or a list of strings" }).optional(),
     idTokenSigningAlgorithm: f.oneOf(SIGNING_ALGORITHMS).optional(),
     enableGroupSyncing: f.bool().optional(),
-    groupJsonPath: f.str().optional(),
+    groupJsonPath: f.str().refine((v) => v === "" || GROUP_JSON_PATH.test(v), {
+        message: 'must be a dotted path of names such as "groups" or "realm_access.roles" (Unleash\'s pattern; "$.groups" is refused)',
+    }).optional(),
     addGroupsScope: f.bool().optional(),
     enablePkce: f.bool().optional(),
+    extraScopes: z.union([f.str(), z.array(f.str())], { error: "must be a space-separated string or a list of scopes" }).optional(),
 });
 
-/** API names of every field the provider knows (what a full-replace POST carries). */
-const KNOWN = Object.keys(schema.shape);
-
-function pickKnown(obj: Record<string, unknown> | undefined): Record<string, unknown> {
-    const out: Record<string, unknown> = {};
-    for (const k of KNOWN) if (obj?.[k] !== undefined && obj[k] !== null) out[k] = obj[k];
-    return out;
+function roleOfId(id: unknown): unknown {
+    const name = (Object.keys(ROOT_ROLE_IDS) as Array<keyof typeof ROOT_ROLE_IDS>).find((k) => ROOT_ROLE_IDS[k] === Number(id));
+    return name ?? `custom root role ${String(id)}`;
 }
 
 export const unleashOidcSettings: ResourceDescription = {
@@ -52,7 +63,7 @@ export const unleashOidcSettings: ResourceDescription = {
     schema,
     fields: {
         enabled: { doc: "Whether OIDC login is enabled (default true).", default: true, normalize: n.bool(false) },
-        discoverUrl: { doc: "The identity provider's discovery URL (.well-known/openid-configuration).", normalize: n.url },
+        discoverUrl: { doc: "The identity provider's discovery URL (.well-known/openid-configuration); required when enabled. Sent as written.", normalize: n.text, clearedValue: "" },
         clientId: { doc: "Client ID of the Unleash application at the identity provider.", normalize: n.text },
         secret: {
             doc: "Client secret shared with the identity provider. Always a secret output; a change outside Pulumi is detected and shown masked.",
@@ -61,23 +72,47 @@ export const unleashOidcSettings: ResourceDescription = {
         },
         autoCreate: { doc: "Create users on first login from their email address (default false).", default: false, normalize: n.bool(false) },
         enableSingleSignOut: { doc: "Sign users out of the identity provider when they sign out of Unleash (default false).", default: false, normalize: n.bool(false) },
-        defaultRootRole: { doc: 'Root role of auto-created users: "Viewer", "Editor" or "Admin". Unset leaves the instance\'s value.', normalize: n.text },
-        defaultRootRoleId: { doc: "ID of the root role of auto-created users; takes precedence over defaultRootRole.", normalize: n.num },
+        defaultRootRole: {
+            doc:
+                'Root role of auto-created users: "Viewer", "Editor" or "Admin". Unset leaves the instance\'s value. Read back as the role ' +
+                "Unleash really assigns (the one of the stored role id), so a change made outside Pulumi shows as drift here.",
+            normalize: n.text,
+            clearedValue: "",
+        },
+        defaultRootRoleId: {
+            doc: "ID of the root role of auto-created users (custom root roles); takes precedence over defaultRootRole. Unset: Unleash resolves defaultRootRole.",
+            normalize: n.num,
+            clearedValue: 0,
+            toApi: (v) => (v === 0 ? undefined : v),
+            derivedFrom: { field: "defaultRootRole", sourceValue: roleOfId },
+        },
         emailDomains: {
-            doc: 'Email domains whose users are auto-created, as "a.com, b.com" or ["a.com", "b.com"] (order, spacing and case do not matter).',
+            doc: 'Email domains whose users are auto-created, as "a.com, b.com" or ["a.com", "b.com"] (order, spacing and case do not matter). Output: "a.com,b.com" (sorted, lower case).',
             default: "",
             normalize: n.commaList({ lowercase: true }),
+            toApi: f.joinList(","),
         },
-        acrValues: { doc: "Authentication Context Class References requested, space separated (order kept).", normalize: n.spaceList },
+        acrValues: {
+            doc: "Authentication Context Class References requested, space separated (order kept). Unset leaves the instance's value. Output: single spaces.",
+            normalize: n.spaceList,
+            toApi: f.joinList(" "),
+            clearedValue: "",
+        },
         idTokenSigningAlgorithm: {
             doc: 'Algorithm of the ID token signatures: "RS256" (default), "RS384" or "RS512".',
             default: "RS256",
             normalize: (v) => (v === null || v === undefined || v === "" ? "RS256" : v),
         },
         enableGroupSyncing: { doc: "Synchronize group memberships from the ID token (default false).", default: false, normalize: n.bool(false) },
-        groupJsonPath: { doc: "JSON path of the groups in the ID token (with enableGroupSyncing).", normalize: n.text },
+        groupJsonPath: { doc: 'Path of the groups claim in the ID token (with enableGroupSyncing), e.g. "groups" or "realm_access.roles".', normalize: n.text, clearedValue: "" },
         addGroupsScope: { doc: 'Also request the "groups" scope at login (default false).', default: false, normalize: n.bool(false) },
         enablePkce: { doc: "Use PKCE in the authorization code flow (default false).", default: false, normalize: n.bool(false) },
+        extraScopes: {
+            doc: 'Scopes requested besides openid, email and profile (Unleash 7.6.5+), as "a b" or ["a", "b"]. Unset leaves the instance\'s value. Output: "a b" (sorted, single spaces).',
+            normalize: n.scopeSet,
+            toApi: f.joinList(" "),
+            clearedValue: "",
+        },
     },
     rules: [
         {
@@ -86,6 +121,15 @@ export const unleashOidcSettings: ResourceDescription = {
                 return v.enabled === true && (typeof v.discoverUrl !== "string" || v.discoverUrl.trim() === "")
                     ? [{ property: "discoverUrl", reason: "discoverUrl is required when enabled is true (Unleash cannot log anyone in without it)" }]
                     : [];
+            },
+        },
+        {
+            fields: ["defaultRootRole", "defaultRootRoleId"],
+            check(v) {
+                if (typeof v.defaultRootRole !== "string" || typeof v.defaultRootRoleId !== "number") return [];
+                return roleOfId(v.defaultRootRoleId) === v.defaultRootRole
+                    ? []
+                    : [{ property: "defaultRootRoleId", reason: `defaultRootRoleId ${v.defaultRootRoleId} is not the id of defaultRootRole "${v.defaultRootRole}" and Unleash uses the id: set only one of them` }];
             },
         },
         {
@@ -101,25 +145,37 @@ export const unleashOidcSettings: ResourceDescription = {
     singleton: { enabledField: "enabled" },
     adoptable: true,
     api: {
+        omitEmpty: true,
         read: { method: "GET", path: "/api/admin/auth/oidc/settings", gone: [] },
         create: { method: "POST", path: "/api/admin/auth/oidc/settings", body: ({ desired }) => desired, idempotent: true },
         update: {
             method: "POST",
             path: "/api/admin/auth/oidc/settings",
-            // Full replace: carry the current values of the settings the program leaves unmanaged.
-            body: ({ desired, current }) => ({ ...pickKnown(current), ...desired }),
+            // Full replace: the settings the program does not manage go back as they are.
+            body: ({ desired, carried }) => ({ ...carried, ...desired }),
             idempotent: true,
             needsCurrent: true,
         },
         delete: {
             method: "POST",
             path: "/api/admin/auth/oidc/settings",
-            body: ({ current }) => ({ ...pickKnown(current), enabled: false }),
+            body: ({ carried }) => ({ ...carried, enabled: false }),
             idempotent: true,
             needsCurrent: true,
+            // Unleash loads the discovery document on every save that has a discoverUrl, even one that disables login:
+            // with the identity provider unreachable, disabling works only without it.
+            fallback: {
+                on: { status: 400, message: /Could not load discoverUrl/i },
+                body: ({ carried }) => {
+                    const { discoverUrl: _dropped, ...rest } = carried ?? {};
+                    return { ...rest, enabled: false };
+                },
+                note: "OIDC login disabled without discoverUrl: Unleash could not load the discovery document (it loads it on every save), so discoverUrl was cleared",
+            },
         },
     },
     deletedState: "OIDC login is disabled (enabled: false); the other settings stay as they were",
+    objectName: "the instance's OIDC settings (Unleash permission: ADMIN)",
     discovery: (v) =>
         typeof v.discoverUrl === "string" && v.discoverUrl !== ""
             ? {

@@ -126,7 +126,7 @@ describe("IdentityOidcAuth adoption, get and errors", () => {
         const res = new SimulatedResource(provider("IdentityOidcAuth"));
         const err = await rejection(res.up(desired(id(2))));
         produced.adopt = err;
-        expect(err.message).toContain(`IdentityOidcAuth for identityId ${id(2)} already exists`);
+        expect(err.message).toContain(`IdentityOidcAuth for identityId ${id(2)} on ${ready.infisical.url.replace(/\/+$/, "")} already exists, is in use and differs`);
         expect(err.message).toContain("adoptExisting: true");
         await res.up(desired(id(2), { adoptExisting: true }));
         expect(res.state?.identityOidcAuthId).toBe(attached.json.identityOidcAuth.id);

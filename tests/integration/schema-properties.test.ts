@@ -114,7 +114,7 @@ const unleashInput = fc
         domains: fc.uniqueArray(domain, { maxLength: 3 }),
         acr: fc.option(fc.uniqueArray(label, { minLength: 1, maxLength: 3 }), { nil: undefined }),
         idTokenSigningAlgorithm: fc.option(fc.constantFrom("RS256", "RS384", "RS512"), { nil: undefined }),
-        groups: fc.option(fc.constantFrom("$.groups", "groups", "$.realm_access.roles"), { nil: undefined }),
+        groups: fc.option(fc.constantFrom("groups", "realm_access.roles", "custom-claims.team_list"), { nil: undefined }),
         addGroupsScope: fc.option(fc.boolean(), { nil: undefined }),
         enablePkce: fc.option(fc.boolean(), { nil: undefined }),
     })

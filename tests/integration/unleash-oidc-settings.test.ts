@@ -66,12 +66,12 @@ describe("UnleashOidcSettings lifecycle", () => {
 
     test("settings the program leaves unset are kept by updates (the POST replaces the whole object)", async () => {
         const current = (await direct().get()).json;
-        expect((await direct().post({ ...current, acrValues: "urn:mfa", groupJsonPath: "$.groups" })).status).toBe(200);
+        expect((await direct().post({ ...current, acrValues: "urn:mfa", groupJsonPath: "groups" })).status).toBe(200);
         expect(await res.refresh()).toBe("changed");
         expect((await res.preview(desired()))?.changes).toBe(false); // unmanaged: not drift against the program
         const up = await res.up(desired({ autoCreate: false }));
         expect(up.diffs).toEqual(["autoCreate"]);
-        expect((await direct().get()).json).toMatchObject({ autoCreate: false, acrValues: "urn:mfa", groupJsonPath: "$.groups" });
+        expect((await direct().get()).json).toMatchObject({ autoCreate: false, acrValues: "urn:mfa", groupJsonPath: "groups" });
     });
 
     test("disabled out of band: reads as gone; up enables it again without adoptExisting", async () => {
@@ -82,13 +82,14 @@ describe("UnleashOidcSettings lifecycle", () => {
         expect((await direct().get()).json.enabled).toBe(true);
     });
 
-    test("replace: another instance URL enables it there, then disables the old instance", async () => {
+    test("another instance URL: an update that sets it up there; the old instance (other credentials) is left as it was", async () => {
         const second = ready.unleash.instances[1];
         const up = await res.up(desired({ autoCreate: false, connection: { url: second.url, apiToken: second.adminToken } }));
-        expect(up).toMatchObject({ op: "replace", replaces: ["connection"] });
-        expect(res.id).toBe(second.url.replace(/\/+$/, ""));
-        expect((await unleashApi(second.url, second.adminToken).get()).json.enabled).toBe(true);
-        expect((await direct().get()).json.enabled).toBe(false);
+        expect(up).toMatchObject({ op: "update", replaces: [] });
+        expect(res.state?.targetUrl).toBe(second.url.replace(/\/+$/, ""));
+        expect((await unleashApi(second.url, second.adminToken).get()).json).toMatchObject({ enabled: true, clientId: "unleash-integration" });
+        expect((await direct().get()).json.enabled).toBe(true); // never touched: no request went to the old URL
+        expect(await res.refresh()).toBe("same"); // read on the new URL with its own credentials
     });
 
     test("delete disables OIDC and keeps the other settings", async () => {
@@ -103,15 +104,15 @@ describe("UnleashOidcSettings adoption, get and errors", () => {
 
     test("enabled by hand: refused without adoptExisting, taken over with it", async () => {
         const inst = third();
-        expect((await unleashApi(inst.url, inst.adminToken).post({ enabled: true, clientId: "by-hand", secret: "by-hand-secret-value", discoverUrl: `${ready.issuer.url}/.well-known/openid-configuration`, groupJsonPath: "$.roles" })).status).toBe(200);
+        expect((await unleashApi(inst.url, inst.adminToken).post({ enabled: true, clientId: "by-hand", secret: "by-hand-secret-value", discoverUrl: `${ready.issuer.url}/.well-known/openid-configuration`, groupJsonPath: "roles" })).status).toBe(200);
         const res = new SimulatedResource(provider("UnleashOidcSettings"));
         const args = desired({ connection: { url: inst.url, apiToken: inst.adminToken } });
         const err = await rejection(res.up(args));
         produced.adopt = err;
-        expect(err.message).toContain(`UnleashOidcSettings on ${inst.url.replace(/\/+$/, "")} already exists and is in use`);
+        expect(err.message).toContain(`UnleashOidcSettings on ${inst.url.replace(/\/+$/, "")} already exists, is in use and differs from the desired settings (clientId, secret`);
         expect(err.message).toContain("adoptExisting: true");
         await res.up({ ...args, adoptExisting: true });
-        expect((await unleashApi(inst.url, inst.adminToken).get()).json).toMatchObject({ clientId: "unleash-integration", secret: SECRET, groupJsonPath: "$.roles" });
+        expect((await unleashApi(inst.url, inst.adminToken).get()).json).toMatchObject({ clientId: "unleash-integration", secret: SECRET, groupJsonPath: "roles" }); // not managed: carried over
     });
 
     test("get(name, url) reads an instance's settings", async () => {
@@ -125,7 +126,7 @@ describe("UnleashOidcSettings adoption, get and errors", () => {
         const err = await rejection(new SimulatedResource(provider("UnleashOidcSettings")).up(desired({ connection: { apiToken: "*:*.not-a-token-value" } })));
         produced.err401 = err;
         expect(err.message).toMatch(/^Unleash API: GET \S*\/api\/admin\/auth\/oidc\/settings returned 401 Unauthorized: \S/);
-        expect(err.message).toContain('no "Bearer"');
+        expect(err.message).toContain("How to fix: the API token (from the resource's connection.apiToken) is missing or invalid");
         expect(err.message).not.toContain("not-a-token-value");
     });
 
@@ -134,11 +135,12 @@ describe("UnleashOidcSettings adoption, get and errors", () => {
         produced.err403 = err;
         expect(err.status).toBe(403);
         expect(err.message).toContain("returned 403 Forbidden: ");
-        expect(err.message).toContain("How to fix: the token is valid but not an admin token");
+        expect(err.message).toContain("How to fix: the credentials are valid but may not manage the instance's OIDC settings");
+        expect(err.message).toContain("(missing: ADMIN"); // the permissions the API named
     });
 
     test("400: the API's validation message when a body gets past check", async () => {
-        const err = await rejection(provider("UnleashOidcSettings").create({ ...desired(), defaultRootRole: "Owner", enabled: true }));
+        const err = await rejection(provider("UnleashOidcSettings").create({ ...desired(), defaultRootRole: "Owner", enabled: true, adoptExisting: true }));
         produced.err400 = err;
         expect(err.status).toBe(400);
         expect(err.message).toMatch(/returned 400 Bad Request: \S/);

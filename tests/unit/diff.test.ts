@@ -1,7 +1,7 @@
 /**
  * Diff tables: for each resource, what the state recorded after the API answered (olds) against what the program
- * now says (news, after check). Nothing may be reported for equivalent values; exactly the moved fields otherwise;
- * replaces for the identity fields and the target URL.
+ * now says (news, after check). Nothing may be reported for values the server treats the same; exactly the moved
+ * fields otherwise; replaces for the key fields only (a new URL is an update: see the apply tests).
  */
 import { setStackConfig } from "../../provider/connection";
 import { EngineDiffResult, ResourceEngine } from "../../provider/engine/engine";
@@ -83,7 +83,7 @@ describe("OidcSsoConfig diff", () => {
     test.each<[string, Props]>([
         ["unchanged", {}],
         ["comma list order, spacing and case", { allowedEmailDomains: ["a.com", "  B.COM  "] }],
-        ["trailing slash and host case of a URL", { discoveryURL: "https://LOGIN.example.com/.well-known/openid-configuration/" }],
+        ["surrounding spaces of a URL (Infisical trims)", { discoveryURL: " https://login.example.com/.well-known/openid-configuration  " }],
         ["null vs empty string", { issuer: "", jwksUri: null }],
         ["explicit defaults", { isActive: true, manageGroupMemberships: false, jwtSignatureAlgorithm: "RS256" }],
         ["the API URL instead of the site URL", { connection: { ...infisicalConn, host: `${INFISICAL}/api/` } }],
@@ -98,8 +98,9 @@ describe("OidcSsoConfig diff", () => {
         ["deactivation", { isActive: false }, ["isActive"], []],
         ["two fields", { manageGroupMemberships: true, jwtSignatureAlgorithm: "RS512" }, ["manageGroupMemberships", "jwtSignatureAlgorithm"], []],
         ["the client secret", { clientSecret: "rotated-secret-value" }, ["clientSecret"], []],
+        ["a trailing slash of a URL (sent and compared as written)", { discoveryURL: "https://login.example.com/.well-known/openid-configuration/" }, ["discoveryURL"], []],
         ["organizationId", { organizationId: "org-2" }, ["organizationId"], ["organizationId"]],
-        ["the host", { connection: { ...infisicalConn, host: "https://eu.infisical.example.com" } }, ["connection"], ["connection"]],
+        ["the host (an update: the object may be the same)", { connection: { ...infisicalConn, host: "https://eu.infisical.example.com" } }, ["targetUrl"], []],
     ])("exactly the moved fields: %s", async (_name, change, diffs, replaces) => {
         const res = await diffOf(sso, olds, { ...ssoInputs, ...change });
         expect(res.changes).toBe(true);
@@ -121,14 +122,15 @@ describe("OidcSsoConfig diff", () => {
         expect(JSON.stringify(res)).not.toContain("new-token-value");
     });
 
-    test("moving the target through stack config replaces (targetUrl)", async () => {
+    test("moving the target through stack config is an update of targetUrl, never a replacement", async () => {
         const noConn = { ...ssoInputs, connection: undefined };
         setStackConfig({ get: (k) => ({ "infisical:host": INFISICAL, "infisical:token": "cfg-token-value" } as Record<string, string>)[k] });
         const base = await recorded(sso, noConn, ssoApi, INFISICAL);
         expect((await diffOf(sso, base, noConn)).diffs).toEqual([]);
         setStackConfig({ get: (k) => ({ "infisical:host": "https://other.example.com", "infisical:token": "cfg-token-value" } as Record<string, string>)[k] });
         const res = await diffOf(sso, base, noConn);
-        expect(res.replaces).toEqual(["targetUrl"]);
+        expect(res.diffs).toEqual(["targetUrl"]);
+        expect(res.replaces).toEqual([]);
     });
 
     test("preview unknowns: a possible change, a replace when it is an identity field", async () => {
@@ -161,7 +163,7 @@ const identityInputs: Props = {
 const identityApi: Props = {
     id: "auth-1",
     identityId: "id-1",
-    oidcDiscoveryUrl: "https://token.actions.example.com/",
+    oidcDiscoveryUrl: "https://token.actions.example.com",
     boundIssuer: "https://token.actions.example.com",
     boundAudiences: "api://infisical, sts.example.com",
     boundClaims: { ref: "refs/heads/main", repository: "acme/app, acme/infra" },
@@ -198,7 +200,6 @@ describe("IdentityOidcAuth diff", () => {
         ["trusted-IP shapes", { accessTokenTrustedIps: [{ ipAddress: "192.168.1.7/32" }, "10.0.0.0/8"] }],
         ["audiences as a string in another order", { boundAudiences: "api://infisical ,sts.example.com" }],
         ["claims as strings", { boundClaims: { repository: "acme/infra, acme/app", ref: ["refs/heads/main"] } }],
-        ["discovery URL trailing slash", { oidcDiscoveryUrl: "https://token.actions.example.com/" }],
         ["explicit defaults", { boundSubject: "", caCert: "", accessTokenNumUsesLimit: 0 }],
     ])("no diff: %s", async (_name, change) => {
         const res = await diffOf(identity, olds, { ...identityInputs, ...change });
@@ -211,6 +212,8 @@ describe("IdentityOidcAuth diff", () => {
         ["a claim value", { boundClaims: { repository: "acme/infra", ref: "refs/heads/main" } }, ["boundClaims"], []],
         ["subject and audiences", { boundSubject: "repo:acme/*", boundAudiences: "sts.example.com" }, ["boundSubject", "boundAudiences"], []],
         ["identityId", { identityId: "id-2" }, ["identityId"], ["identityId"]],
+        ["the issuer's trailing slash (Infisical compares iss byte for byte)", { boundIssuer: "https://token.actions.example.com/" }, ["boundIssuer"], []],
+        ["the discovery URL's trailing slash", { oidcDiscoveryUrl: "https://token.actions.example.com/" }, ["oidcDiscoveryUrl"], []],
     ])("exactly the moved fields: %s", async (_name, change, diffs, replaces) => {
         const res = await diffOf(identity, olds, { ...identityInputs, ...change });
         expect(res.changes).toBe(true);
@@ -278,7 +281,7 @@ describe("UnleashOidcSettings diff", () => {
     test.each<[string, Props, string[], string[]]>([
         ["autoCreate", { autoCreate: false }, ["autoCreate"], []],
         ["root role now managed", { defaultRootRole: "Viewer" }, ["defaultRootRole"], []],
-        ["the instance URL", { connection: { ...unleashConn, url: "https://unleash-2.example.com" } }, ["connection"], ["connection"]],
+        ["the instance URL (an update)", { connection: { ...unleashConn, url: "https://unleash-2.example.com" } }, ["targetUrl"], []],
     ])("exactly the moved fields: %s", async (_name, change, diffs, replaces) => {
         const res = await diffOf(unleash, olds, { ...unleashInputs, ...change });
         expect([...res.diffs].sort()).toEqual([...diffs].sort());
@@ -294,6 +297,8 @@ describe("UnleashOidcSettings diff", () => {
         process.env.UNLEASH_URL = `${UNLEASH}/api/`;
         expect((await diffOf(unleash, base, noConn)).changes).toBe(false);
         process.env.UNLEASH_URL = "https://elsewhere.example.com";
-        expect((await diffOf(unleash, base, noConn)).replaces).toEqual(["targetUrl"]);
+        const moved = await diffOf(unleash, base, noConn);
+        expect(moved.diffs).toEqual(["targetUrl"]);
+        expect(moved.replaces).toEqual([]);
     });
 });

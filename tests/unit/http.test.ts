@@ -186,7 +186,7 @@ describe("errors and credentials", () => {
     test("the API's message and reqId, and a hint, are in the error; the credential is not", async () => {
         handler = (_req, _body, res) =>
             json(res, 401, { reqId: "req-42", statusCode: 401, message: "Token tok-secret-123 is invalid", error: "UnauthorizedError" });
-        const err = await client({ hint: (s) => (s === 401 ? "set a valid token" : undefined) }).request({ method: "GET", path: "/x" }).catch((e) => e);
+        const err = await client({ hint: ({ status }) => (status === 401 ? "set a valid token" : undefined) }).request({ method: "GET", path: "/x" }).catch((e) => e);
         expect(err).toBeInstanceOf(ApiError);
         expect(err.message).toBe("Infisical API: GET /x returned 401 Unauthorized: Token [secret] is invalid (reqId: req-42). How to fix: set a valid token");
         expect(err.reqId).toBe("req-42");

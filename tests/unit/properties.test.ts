@@ -80,7 +80,7 @@ describe("diff properties", () => {
                 // What Infisical answers: ", "-joined lists in its order, IP objects.
                 const api = {
                     identityId: "id-1",
-                    oidcDiscoveryUrl: "https://issuer.example.com/",
+                    oidcDiscoveryUrl: "https://issuer.example.com",
                     boundIssuer: "https://issuer.example.com",
                     boundAudiences: [...a.boundAudiences].reverse().join(", "),
                     boundClaims: { groups: [...a.claimValues].reverse().join(", ") },

@@ -6,7 +6,9 @@
  * - credentials in the URL: 400 "URLs with user credentials (e.g., user:pass@) are not allowed";
  * - host `localhost` / `host.docker.internal`: 400 "Local IPs not allowed as URL" (even when internal IPs are allowed);
  * - an IP literal is checked as is, a host name is resolved with dns.lookup (all addresses); no address: 400
- *   "Could not resolve hostname to any IP address"; a lookup error is not caught (a 500, as Infisical answers it);
+ *   "Could not resolve hostname to any IP address". A lookup that fails because the name does not resolve here
+ *   (ENOTFOUND, EAI_AGAIN: machines without DNS, such as CI sandboxes) counts as a public address, where Infisical,
+ *   on a machine with DNS, would resolve it; any other lookup error is a 500, as Infisical answers it;
  * - any address outside public unicast: 400 "Local IPs not allowed as URL", unless the server allows internal IP
  *   connections (ALLOW_INTERNAL_IP_CONNECTIONS=true).
  *
@@ -47,7 +49,9 @@ export async function blockLocalAndPrivateIpAddresses(url: string, allowInternal
         let found: Array<{ address: string }>;
         try {
             found = await dns.lookup(parsed.hostname, { all: true });
-        } catch {
+        } catch (err) {
+            const code = (err as { code?: string }).code;
+            if (code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "ENODATA") return; // see above: no DNS here
             throw inf.internal();
         }
         if (found.length === 0) throw inf.badRequest("Could not resolve hostname to any IP address");

@@ -1,0 +1,199 @@
+/**
+ * Apply: create, update and delete against the API. Each one reads top-down as the requests it sends.
+ *
+ * The rules they share, each written once:
+ * - An object that already exists is taken over by create when it is identical to the desired one (every managed
+ *   field, secrets included: a run killed after the API applied a create leaves exactly that), or when it is in the
+ *   safe state delete leaves (a disabled singleton); an object in use that differs needs `adoptExisting`.
+ * - Update sends only what changed where the API takes partial updates, and the whole object, with the settings
+ *   Pulumi does not manage carried over, where it replaces the whole object.
+ * - An object that turns out to be gone during an update is created again (and said so); a delete of an object
+ *   already gone or disabled is done.
+ * - Credentials go only to the server they are configured for (see ApiSession).
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import { ApiError, ProviderError } from "../http/errors";
+import { ApiSession, matches, recordedTarget } from "./api";
+import { claimOwner, ownerConflictMessage } from "./claims";
+import { warn } from "./log";
+import { NAME_INPUT, ResourceModel, TARGET_URL } from "./model";
+import { desiredSettings, outputsFrom } from "./outputs";
+import { planChanges } from "./plan";
+import type { RequestContext } from "./types";
+import { withoutInternal } from "./values";
+
+type Props = Record<string, unknown>;
+type Found = { body: unknown; obj: Props };
+
+/** An error for a create whose object exists although a later step failed: Pulumi records the resource. */
+export class ResourceInitError extends Error {
+    constructor(
+        message: string,
+        readonly id: string,
+        readonly properties: Props,
+        readonly reasons: string[],
+    ) {
+        super(message);
+        this.name = "ResourceInitError";
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------- create
+
+export async function create(model: ResourceModel, session: ApiSession, inputs: Props): Promise<pulumi.dynamic.CreateResult> {
+    const ins = withoutInternal(inputs);
+    const key = model.keyOf(ins);
+    for (const k of model.desc.key) if (!key[k]) throw new ProviderError(`${k} is required`);
+    const owner = claimOwner(model, session.target, key, inputs[NAME_INPUT]);
+    if (owner !== undefined) throw new ProviderError(ownerConflictMessage(model, key, session.target, String(inputs[NAME_INPUT]), owner));
+
+    const body = await createOrTakeOver(model, session, key, ins);
+    const id = model.idOf(key, session.target);
+    try {
+        const obj = await session.afterWrite(key, body);
+        if (!obj) throw new ProviderError(`${model.describe(key, session.target)} was written but cannot be read back`);
+        return { id, outs: await outputsFrom(model, obj, desiredSettings(model, ins), ins, session.target) };
+    } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        throw new ResourceInitError(message, id, await outputsFrom(model, undefined, desiredSettings(model, ins), ins, session.target), [message]);
+    }
+}
+
+/** Creates the object, or takes over the one that is there (see the module comment). Returns the last answer's body. */
+async function createOrTakeOver(model: ResourceModel, session: ApiSession, key: Record<string, string>, ins: Props): Promise<unknown> {
+    const api = model.desc.api;
+    const secrets = model.secretValues(ins);
+    // An API that refuses duplicates is asked directly: one request when the object is new. One whose create
+    // overwrites (Unleash) is read first, so that settings in use are never clobbered.
+    let existing: Found | undefined = api.create.alreadyExists ? undefined : await session.read(key);
+
+    if (!existing) {
+        let reconciled: Found | undefined; // what the last reconciling read found
+        try {
+            const res = await session.send(
+                api.create,
+                { key, desired: model.body(ins) },
+                {
+                    secrets,
+                    // After an ambiguous failure: an object that is now there and identical to what we sent is ours.
+                    reconcile: async () => {
+                        const now = (reconciled = await session.read(key));
+                        return now && model.isEnabled(now.obj) && model.differences(now.obj, ins).length === 0 ? { body: now.body } : undefined;
+                    },
+                },
+            );
+            return res.body;
+        } catch (err) {
+            if (!matches(err, api.create.alreadyExists)) throw err;
+            existing = reconciled ?? (await session.read(key));
+            if (!existing) throw err;
+        }
+    }
+
+    if (model.isEnabled(existing.obj)) {
+        const differing = model.differences(existing.obj, ins);
+        // Identical to the desired object: nothing to tell it apart from the one a killed run created.
+        if (differing.length === 0) return existing.body;
+        if (!ins.adoptExisting) throw new ProviderError(existsMessage(model, key, session.target, differing));
+    }
+    // Disabled (the safe state delete leaves), or adopted: apply every desired setting to it.
+    return (await writeAll(model, session, key, ins, existing.obj)).body;
+}
+
+function existsMessage(model: ResourceModel, key: Record<string, string>, target: string, differing: string[]): string {
+    const adopt = model.desc.adoptable
+        ? " Set `adoptExisting: true` on the resource to take it over and apply the desired settings (`pulumi import` does not work for dynamic providers), or remove it first."
+        : "";
+    return `${model.describe(key, target)} already exists, is in use and differs from the desired settings (${differing.join(", ")}).${adopt}`;
+}
+
+/** Sends every desired setting with the update request (takeover, adoption, re-creation of a full-replace object). */
+async function writeAll(model: ResourceModel, session: ApiSession, key: Record<string, string>, ins: Props, current: Props | undefined) {
+    const ctx: RequestContext = { key, desired: model.body(ins), current, carried: model.carried(current, ins) };
+    return session.send(model.desc.api.update, ctx, { secrets: model.secretValues(ins) });
+}
+
+// ---------------------------------------------------------------------------------------------------------- update
+
+export async function update(model: ResourceModel, session: ApiSession, id: string, olds: Props, news: Props): Promise<pulumi.dynamic.UpdateResult> {
+    const old = withoutInternal(olds);
+    const ins = withoutInternal(news);
+    const key = model.keyOf(ins);
+    const plan = await planChanges(model, id, olds, news);
+    const changed = new Set(plan.diffs.filter((d) => model.settings.includes(d)));
+    const moved = plan.diffs.includes(TARGET_URL);
+    if (changed.size === 0 && !moved) {
+        // Only the stored connection moved: nothing to send.
+        return { outs: await outputsFrom(model, undefined, old, ins, session.target, old) };
+    }
+
+    const api = model.desc.api;
+    const needsRead = moved || api.update.needsCurrent;
+    const current = needsRead ? await session.read(key) : undefined;
+    if (moved) {
+        const from = String(old[TARGET_URL] ?? id);
+        await warn(`${model.describe(key, session.target)}: moved from ${from}; nothing was changed on ${from} (if that is another server, its object is left as it was)`);
+        // On the new URL the object is whatever that server holds: compare against it, not against the state.
+        if (!current || (model.desc.singleton && !model.isEnabled(current.obj))) return recreate(model, session, key, ins, old, "is not on the new URL yet");
+        for (const f of model.differences(current.obj, ins)) changed.add(f);
+        if (changed.size === 0) return { outs: await outputsFrom(model, current.obj, old, ins, session.target, old) };
+    }
+    if (api.update.needsCurrent && !current) return recreate(model, session, key, ins, old, "no longer exists");
+
+    const only = api.update.changedOnly ? new Set([...model.desc.key, ...changed]) : undefined;
+    const ctx: RequestContext = { key, desired: model.body(ins, only), current: current?.obj, carried: model.carried(current?.obj, ins) };
+    let res;
+    try {
+        res = await session.send(api.update, ctx, { secrets: model.secretValues(ins) });
+    } catch (err) {
+        if (matches(err, api.read.gone)) return recreate(model, session, key, ins, old, "no longer exists");
+        throw err;
+    }
+    const obj = await session.afterWrite(key, res.body);
+    // Infisical answers a PATCH of a missing SSO configuration with 200 and no body: nothing was updated.
+    if (!obj) return recreate(model, session, key, ins, old, "no longer exists");
+    return { outs: await outputsFrom(model, obj, { ...old, ...desiredSettings(model, ins) }, ins, session.target, old) };
+}
+
+/** The object is not where the state says (deleted behind Pulumi's back, or a new URL): create it with every setting. */
+async function recreate(model: ResourceModel, session: ApiSession, key: Record<string, string>, ins: Props, old: Props, why: string): Promise<pulumi.dynamic.UpdateResult> {
+    await warn(`${model.describe(key, session.target)} ${why}: creating it with the desired settings`);
+    const body = await createOrTakeOver(model, session, key, ins);
+    const obj = await session.afterWrite(key, body);
+    if (!obj) throw new ProviderError(`${model.describe(key, session.target)} was written but cannot be read back`);
+    return { outs: await outputsFrom(model, obj, desiredSettings(model, ins), ins, session.target, old) };
+}
+
+// ---------------------------------------------------------------------------------------------------------- delete
+
+export async function remove(model: ResourceModel, session: ApiSession, id: string, props: Props): Promise<void> {
+    const state = withoutInternal(props);
+    const key = model.keyOf(state, id);
+    const spec = model.desc.api.delete;
+    // Singletons are read first: one already disabled (or never set up) is in the state delete leaves.
+    let current: Found | undefined;
+    if (spec.needsCurrent || model.desc.singleton) {
+        current = await session.read(key);
+        if (!current || !model.isEnabled(current.obj)) return;
+    }
+    const effect = model.desc.sideEffects?.delete;
+    if (effect) await warn(`${model.describe(key, session.target)} is being deleted: ${effect}`);
+    const ctx: RequestContext = { key, desired: {}, current: current?.obj, carried: model.carried(current?.obj, {}) };
+    try {
+        await session.send(spec, ctx);
+    } catch (err) {
+        if (matches(err, spec.gone) || matches(err, model.desc.api.read.gone)) return;
+        if (spec.fallback && err instanceof ApiError && matches(err, [spec.fallback.on])) {
+            await session.send({ ...spec, body: spec.fallback.body }, ctx);
+            await warn(`${model.describe(key, session.target)}: ${spec.fallback.note}`);
+            return;
+        }
+        throw err;
+    }
+}
+
+/** The session for reading or deleting a recorded object (credentials bound to its URL). */
+export function recordedSession(model: ResourceModel, props: Props, id: string): ApiSession {
+    const state = withoutInternal(props);
+    return ApiSession.forRecorded(model, state, recordedTarget(model, state, id, TARGET_URL));
+}

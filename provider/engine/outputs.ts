@@ -1,0 +1,59 @@
+/**
+ * Outputs: what the state records for a resource after create, read and update.
+ *
+ * - every setting field, in its canonical form (so create, read and diff agree);
+ * - computed fields from the API's answer (ids, timestamps);
+ * - for a setting the server derives from another (Unleash: role id → role, and the id wins), the source field shows
+ *   the effective live value, so a change behind Pulumi's back is drift on the field the user wrote;
+ * - `<field>Hash` for every secret: a salted scrypt hash (the salt kept across reads, so an unchanged value keeps
+ *   its hash). Events and diffs mask secret values; the hash is how a change of one shows in a refresh;
+ * - `targetUrl`, and the engine inputs given (`connection` as a secret output, `adoptExisting`, ...).
+ */
+import { hashSecret, matchesHash, saltOf } from "./secrets";
+import { ENGINE_INPUTS, hashField, ResourceModel, TARGET_URL } from "./model";
+import { compact } from "./values";
+
+type Props = Record<string, unknown>;
+
+/**
+ * Outputs from an API object. Fields the answer does not carry keep the fallback value (the desired value just
+ * written, or the previous state), so that partial answers do not look like drift.
+ */
+export async function outputsFrom(model: ResourceModel, obj: Props | undefined, fallback: Props, inputs: Props, target: string, previous?: Props): Promise<Props> {
+    const out: Props = {};
+    for (const field of [...model.settings, ...model.computed]) {
+        const raw = model.live(obj, field);
+        if (raw !== undefined) out[field] = model.rule(field).computed ? raw : model.canonical(field, raw);
+        else if (fallback[field] !== undefined) out[field] = model.rule(field).computed ? fallback[field] : model.canonical(field, fallback[field]);
+    }
+    // The effective value wins: the server uses the derived field (a stored role id), so the source field shows it.
+    for (const field of model.settings) {
+        const derived = model.rule(field).derivedFrom;
+        const live = model.live(obj, field);
+        if (derived && live !== undefined && live !== null) out[derived.field] = model.canonical(derived.field, derived.sourceValue(live));
+    }
+    for (const field of model.secrets) {
+        const value = out[field];
+        if (typeof value === "string" && value !== "") out[hashField(field)] = await hashFor(value, previous, field);
+    }
+    out[TARGET_URL] = target;
+    for (const k of ENGINE_INPUTS) if (inputs[k] !== undefined) out[k] = inputs[k];
+    return compact(out);
+}
+
+/** The desired settings as given (no defaults added): the fallback of outputs after a write. */
+export function desiredSettings(model: ResourceModel, inputs: Props): Props {
+    const out: Props = {};
+    for (const field of model.settings) if (model.isManaged(inputs, field)) out[field] = inputs[field];
+    return out;
+}
+
+/**
+ * The hash to record for a secret's value: the recorded one when the value is the one recorded with it (no scrypt on
+ * the steady path of refresh and up), else a new hash with the recorded salt.
+ */
+async function hashFor(value: string, previous: Props | undefined, field: string): Promise<string> {
+    const prevHash = previous?.[hashField(field)];
+    if (typeof prevHash === "string" && (previous?.[field] === value || (await matchesHash(value, prevHash)))) return prevHash;
+    return hashSecret(value, saltOf(prevHash));
+}

@@ -1,0 +1,115 @@
+/**
+ * Plan (the provider's diff): what `pulumi up` would change, from the state (the last known live settings) and the
+ * checked inputs. No request is made.
+ *
+ * - A managed setting whose canonical form differs is an update; a key field (`forcesReplacement`) a replacement.
+ * - Secrets compare the recorded value (encrypted in the state), else its salted hash; they are always masked.
+ * - The target URL moving (another address of the same server, or another server) is an update, never a
+ *   replacement: update finds out where the object is (see apply.ts). Credentials alone moving is an update that
+ *   sends nothing. An unknown connection (preview) is an update at most.
+ * - A replacement of the same object (same key, same server: `--replace`, `replaceOnChanges`) deletes first, so that
+ *   the old resource's delete never disables the object the new one holds.
+ */
+import deepEqual from "deep-equal";
+import type * as pulumi from "@pulumi/pulumi";
+import { normalizeBaseUrl } from "../connection";
+import { recordedTarget, targetOf } from "./api";
+import { warn } from "./log";
+import { hashField, ResourceModel, TARGET_URL } from "./model";
+import { MASK, matchesHash } from "./secrets";
+import { containsUnknown, isPlainObject, UNKNOWN, withoutInternal } from "./values";
+
+type Props = Record<string, unknown>;
+
+/** One line of a diff explanation; secret values are masked. */
+export interface DiffDetail {
+    property: string;
+    kind: "update" | "replace";
+    old: unknown;
+    new: unknown;
+}
+
+/** The dynamic provider's DiffResult plus the list of changed properties and a masked explanation. */
+export interface EngineDiffResult extends pulumi.dynamic.DiffResult {
+    readonly diffs: string[];
+    readonly details: DiffDetail[];
+}
+
+export async function planChanges(model: ResourceModel, id: string, olds: Props, news: Props, options: { warnSideEffects?: boolean } = {}): Promise<EngineDiffResult> {
+    const old = withoutInternal(olds);
+    const neu = withoutInternal(news);
+    const diffs: string[] = [];
+    const replaces: string[] = [];
+    const details: DiffDetail[] = [];
+    const note = (property: string, replace: boolean, oldValue: unknown, newValue: unknown, secret: boolean) => {
+        diffs.push(property);
+        if (replace) replaces.push(property);
+        details.push({ property, kind: replace ? "replace" : "update", old: secret ? MASK : oldValue, new: secret ? MASK : newValue });
+    };
+
+    for (const field of model.settings) {
+        const rule = model.rule(field);
+        const desired = neu[field];
+        if (!model.isManaged(neu, field)) continue;
+        const secret = !!rule.secret;
+        if (containsUnknown(desired)) {
+            note(field, !!rule.forcesReplacement, old[field], UNKNOWN, secret);
+            continue;
+        }
+        if (secret) {
+            const recorded = old[field];
+            const same = typeof desired === "string" && (typeof recorded === "string" ? model.same(field, recorded, desired) : await matchesHash(desired, old[hashField(field)]));
+            if (!same) note(field, !!rule.forcesReplacement, MASK, MASK, true);
+            continue;
+        }
+        const a = model.canonical(field, old[field]);
+        const b = model.canonical(field, desired);
+        if (!deepEqual(a, b, { strict: true })) note(field, !!rule.forcesReplacement, a, b, false);
+    }
+
+    // Where the object lives. Only the URL decides; credentials moving are stored for refresh and delete.
+    const oldTarget = recordedTarget(model, old, id, TARGET_URL);
+    const newTarget = containsUnknown(neu.connection) ? undefined : targetOf(model, neu);
+    if (containsUnknown(neu.connection)) {
+        note("connection", false, MASK, MASK, true);
+    } else if (oldTarget && newTarget && normalizeBaseUrl(oldTarget) !== newTarget) {
+        note(TARGET_URL, false, oldTarget, newTarget, false);
+    } else if (!deepEqual(cleanConnection(old.connection), cleanConnection(neu.connection), { strict: true })) {
+        note("connection", false, MASK, MASK, true);
+    }
+
+    const sameObject =
+        model.desc.key.every((k) => !containsUnknown(neu[k]) && model.same(k, old[k], neu[k])) && (!oldTarget || !newTarget || normalizeBaseUrl(oldTarget) === newTarget);
+
+    if (options.warnSideEffects) await warnSideEffects(model, old, diffs, replaces);
+    return { changes: diffs.length > 0, replaces, deleteBeforeReplace: sameObject, diffs, details };
+}
+
+/** Says at preview what the planned writes do to the rest of the account. */
+async function warnSideEffects(model: ResourceModel, old: Props, diffs: string[], replaces: string[]): Promise<void> {
+    const effects = model.desc.sideEffects;
+    if (!effects) return;
+    const what = model.describe(model.keyOf(old), String(old[TARGET_URL] ?? "?"));
+    const sends = diffs.some((d) => d !== "connection");
+    if (replaces.length > 0 && effects.delete) await warn(`${what} will be replaced: ${effects.delete}`);
+    else if (sends && effects.update) await warn(`${what} will be updated: ${effects.update}`);
+}
+
+/** The connection argument as compared: URLs in their canonical form, empty values dropped. */
+function cleanConnection(value: unknown): Props {
+    if (!isPlainObject(value)) return {};
+    const out: Props = {};
+    for (const [k, v] of Object.entries(value)) {
+        if (typeof v !== "string" || v.trim() === "") continue;
+        let s = v.trim();
+        if (k === "host" || k === "url") {
+            try {
+                s = normalizeBaseUrl(s);
+            } catch {
+                // compared as written
+            }
+        }
+        out[k] = s;
+    }
+    return out;
+}
