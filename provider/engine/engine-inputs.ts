@@ -47,7 +47,7 @@ export const ENGINE_INPUT_DEFS: readonly EngineInput[] = [
         appliesTo: () => true,
         doc: () =>
             "Ids of the trust rules (docs/trust.md) whose error findings this resource accepts: a risky setting whose rule is " +
-            "listed here no longer fails the preview (warnings are printed regardless). Default none.",
+            "listed here no longer fails the preview (warnings are printed regardless); an unknown id is refused. Default none.",
     },
     {
         name: "connection",

@@ -59,7 +59,8 @@ export interface OidcSsoConfigArgs {
     verifyDiscovery?: pulumi.Input<boolean>;
     /**
      * Ids of the trust rules (docs/trust.md) whose error findings this resource accepts: a risky setting whose rule is
-     * listed here no longer fails the preview (warnings are printed regardless). Default none.
+     * listed here no longer fails the preview (warnings are printed regardless); an unknown id is refused. Default
+     * none.
      */
     acceptRisks?: pulumi.Input<pulumi.Input<string>[]>;
     /**
@@ -150,7 +151,8 @@ export class OidcSsoConfig extends pulumi.dynamic.Resource {
     declare public readonly verifyDiscovery: pulumi.Output<boolean>;
     /**
      * Ids of the trust rules (docs/trust.md) whose error findings this resource accepts: a risky setting whose rule is
-     * listed here no longer fails the preview (warnings are printed regardless). Default none.
+     * listed here no longer fails the preview (warnings are printed regardless); an unknown id is refused. Default
+     * none.
      */
     declare public readonly acceptRisks: pulumi.Output<string[]>;
     /**

@@ -71,7 +71,8 @@ export interface UnleashOidcSettingsArgs {
     verifyDiscovery?: pulumi.Input<boolean>;
     /**
      * Ids of the trust rules (docs/trust.md) whose error findings this resource accepts: a risky setting whose rule is
-     * listed here no longer fails the preview (warnings are printed regardless). Default none.
+     * listed here no longer fails the preview (warnings are printed regardless); an unknown id is refused. Default
+     * none.
      */
     acceptRisks?: pulumi.Input<pulumi.Input<string>[]>;
     /**
@@ -172,7 +173,8 @@ export class UnleashOidcSettings extends pulumi.dynamic.Resource {
     declare public readonly verifyDiscovery: pulumi.Output<boolean>;
     /**
      * Ids of the trust rules (docs/trust.md) whose error findings this resource accepts: a risky setting whose rule is
-     * listed here no longer fails the preview (warnings are printed regardless). Default none.
+     * listed here no longer fails the preview (warnings are printed regardless); an unknown id is refused. Default
+     * none.
      */
     declare public readonly acceptRisks: pulumi.Output<string[]>;
     /**
