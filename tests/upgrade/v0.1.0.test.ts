@@ -30,6 +30,7 @@ const STACK = "upgrade";
 const FIXTURE_PASSPHRASE = "upgrade-fixture-passphrase";
 const FIXTURE_SECRETS = { SSO_SECRET: "fixture-sso-client-secret-v010", UNLEASH_SECRET: "fixture-unleash-secret-v010" };
 const ROTATED_UNLEASH_SECRET = "fixture-unleash-secret-rotated-after-upgrade";
+const OUT_OF_BAND_SSO_SECRET = "sso-secret-changed-behind-pulumis-back-5e0a";
 const cliPath = path.join(repoRoot, "dist", "cli", "oidc-drift.js");
 const nodeBin = path.join(repoRoot, "node_modules", ".bin", "node");
 
@@ -178,6 +179,29 @@ describeWithEngine("a stack created by version 0.1.0, under the current package"
         expect(drift.code).toBe(0);
     }, 120_000);
 
+    test("the SSO client secret that 0.1.0 could not read: a change behind Pulumi's back is drift, and up --refresh restores it", async () => {
+        const { infisical } = backend.ready;
+        const ssoUrl = `${infisical.url}/api/v1/sso/oidc/config`;
+        const auth = `Bearer ${infisical.token}`;
+        const changed = await request(ssoUrl, {
+            method: "PATCH",
+            headers: { authorization: auth, "content-type": "application/json" },
+            body: JSON.stringify({ organizationId: infisical.organizationId, clientSecret: OUT_OF_BAND_SSO_SECRET }),
+        });
+        await changed.body.text();
+        expect(changed.statusCode).toBe(200);
+
+        const drift = await oidcDrift();
+        expect(drift.code).toBe(2);
+        expect(drift.stdout).toMatch(/org-sso[\s\S]*clientSecret/);
+
+        await pulumi(["up", "--yes", "--skip-preview", "--refresh"]);
+        const live = await api("GET", `${ssoUrl}?organizationId=${infisical.organizationId}`, auth);
+        // Compared without toEqual so that a failure never prints a secret's value.
+        if (live.json.clientSecret !== FIXTURE_SECRETS.SSO_SECRET) throw new Error("up did not put the desired SSO client secret back");
+        expect((await oidcDrift()).code).toBe(0);
+    }, 180_000);
+
     test("changing one setting per resource updates each in place and reaches the API", async () => {
         await pulumi(["config", "set", "fixture:ssoAllowedEmailDomains", "example.com"]);
         await pulumi(["config", "set", "fixture:accessTokenTTL", "1800"]);
@@ -223,6 +247,7 @@ describeWithEngine("a stack created by version 0.1.0, under the current package"
             ...credentialsOf(backend.ready),
             ...FIXTURE_SECRETS,
             ROTATED_UNLEASH_SECRET,
+            OUT_OF_BAND_SSO_SECRET,
         });
     });
 });
