@@ -21,6 +21,7 @@ import * as path from "path";
 import { z } from "zod";
 import { engineInputsOf, ENGINE_OUTPUT_DOCS, type EngineInput } from "../provider/engine/engine-inputs";
 import { hashField, TARGET_URL } from "../provider/engine/engine";
+import { NAME_INPUT } from "../provider/engine/model";
 import type { FieldRule, ResourceDescription } from "../provider/engine/types";
 import { descriptions } from "../provider/resources";
 
@@ -287,7 +288,7 @@ export function renderResource(r: SdkResource): string {
         `    constructor(name: string, args: ${kind}Args, opts?: pulumi.CustomResourceOptions);`,
         `    constructor(name: string, argsOrState: ${ctorTypes}, opts?: pulumi.CustomResourceOptions);`,
         `    constructor(name: string, argsOrState: ${ctorTypes}, opts?: pulumi.CustomResourceOptions) {`,
-        `        super(forwarders.${kind}, name, resourceProps(argsOrState, SECRETS, OUTPUTS), withSecretOutputs(opts, SECRETS), "${desc.module}", "${desc.type}");`,
+        `        super(forwarders.${kind}, name, resourceProps(name, argsOrState, SECRETS, OUTPUTS), withSecretOutputs(opts, SECRETS), "${desc.module}", "${desc.type}");`,
         "    }",
         "",
         ...jsdoc(
@@ -317,12 +318,14 @@ export type OutputsOf<T> = { [K in keyof T]-?: pulumi.Output<NonNullable<pulumi.
 /**
  * The properties a class registers: its arguments (or state) with the secret ones wrapped as secrets, so they are
  * encrypted in the state whatever the caller passed; every output key present (undefined) so that the SDK exposes it
- * as an output property.
+ * as an output property; and the resource's name as the internal input ${NAME_INPUT}, so that the provider can name
+ * the other resource when two of a program claim the same object.
  */
-export function resourceProps(argsOrState: object | undefined, secretKeys: readonly string[], outputKeys: readonly string[]): Record<string, unknown> {
+export function resourceProps(name: string, argsOrState: object | undefined, secretKeys: readonly string[], outputKeys: readonly string[]): Record<string, unknown> {
     const props: Record<string, unknown> = {};
     for (const key of outputKeys) props[key] = undefined;
     Object.assign(props, argsOrState ?? {});
+    props["${NAME_INPUT}"] = name;
     for (const key of secretKeys) {
         if (props[key] !== undefined && props[key] !== null) props[key] = pulumi.secret(pulumi.output(props[key] as pulumi.Input<unknown>));
     }

@@ -2,13 +2,13 @@
 #
 #   source scripts/pulumi-env.sh
 #
-# Puts the engine built by scripts/install-engine.sh (.engine/v<version>/bin, version = @pulumi/pulumi in
-# package.json) and the project's Node 24 (node_modules/.bin/node, from the `node` npm package) first on PATH, so that
+# Puts the engine built by scripts/install-engine.sh (.engine/v<version>/bin, version = the exact @pulumi/pulumi of
+# package.json's devDependencies; the peer range is not a version) and the project's Node 24 (node_modules/.bin/node, from the `node` npm package) first on PATH, so that
 # `pulumi`, its language host and the dynamic-provider process all run on Node 24 and not on an older system node.
 # Also turns off everything in the CLI that would go to the network. It does not pick a backend or a passphrase:
 # callers set PULUMI_BACKEND_URL and PULUMI_CONFIG_PASSPHRASE themselves.
 _pulumi_env_root="$(cd "$(dirname "${BASH_SOURCE[0]:-$0}")/.." && pwd)"
-_pulumi_env_version="$(sed -n 's/^[[:space:]]*"@pulumi\/pulumi":[[:space:]]*"\([^"]*\)".*/\1/p' "$_pulumi_env_root/package.json" | head -n 1)"
+_pulumi_env_version="$(sed -n 's/^[[:space:]]*"@pulumi\/pulumi":[[:space:]]*"\([0-9][0-9.]*\)".*/\1/p' "$_pulumi_env_root/package.json" | head -n 1)"
 if [ -z "$_pulumi_env_version" ]; then
   echo "pulumi-env.sh: cannot find @pulumi/pulumi in $_pulumi_env_root/package.json" >&2
 else

@@ -4,18 +4,19 @@
  * identifies the object. Pure: no I/O, no state.
  */
 import deepEqual from "deep-equal";
+import { ENGINE_INPUT_DEFS } from "./engine-inputs";
 import type { FieldRule, ResourceDescription } from "./types";
 import { stringsIn } from "./secrets";
 import { containsUnknown, isPlainObject } from "./values";
 
 type Props = Record<string, unknown>;
 
-/** Inputs every resource has in addition to its API settings (handled by the engine, never sent to the API). */
-export const ENGINE_INPUTS = ["connection", "adoptExisting", "verifyDiscovery", "acceptRisks"] as const;
+/** Inputs every resource may have in addition to its API settings (handled by the engine, never sent to the API). */
+export const ENGINE_INPUTS: readonly string[] = ENGINE_INPUT_DEFS.map((input) => input.name);
 /** Output: the API base URL the object lives on. */
 export const TARGET_URL = "targetUrl";
 /** Internal input set by the typed classes: the resource's name in the program (to name the other owner of an object). */
-export const NAME_INPUT = "__name";
+export const NAME_INPUT = "__resourceName";
 
 /** Output holding the salted hash of a secret field's value: how a change of it shows in events that mask secrets. */
 export function hashField(field: string): string {

@@ -115,7 +115,9 @@ describeWithEngine("end to end under the real engine", () => {
         const current = await api("GET", `${backend.ready.unleash.url}/api/admin/auth/oidc/settings`, backend.ready.unleash.adminToken);
         await api("POST", `${backend.ready.unleash.url}/api/admin/auth/oidc/settings`, backend.ready.unleash.adminToken, {
             ...current.json,
+            // As the admin UI saves a role: the id too (a stored id wins over the name on the real server).
             defaultRootRole: "Admin",
+            defaultRootRoleId: 1,
         });
 
         // The plain Pulumi drift check fails...
@@ -127,16 +129,17 @@ describeWithEngine("end to end under the real engine", () => {
         await t.stack.refresh({ onEvent: (e) => events.push(e), color: "never" });
         const changed = changedKeys(events);
         expect(changed["sso"]).toEqual(["allowedEmailDomains"]);
-        expect(changed["unleash"]).toEqual(["defaultRootRole"]);
+        expect([...changed["unleash"]].sort()).toEqual(["defaultRootRole", "defaultRootRoleId"]);
         expect(changed["ci-identity"]).toBeUndefined();
 
         // up puts the desired settings back.
         const up = await t.stack.up({ color: "never" });
         expect(up.summary.resourceChanges?.update).toBe(2);
         const sso = await api("GET", `${infisical.url}/api/v1/sso/oidc/config?organizationId=${infisical.organizationId}`, org1Token);
-        expect(sso.json.allowedEmailDomains).toBe("example.com, example.org"); // as Infisical stores it
+        expect(sso.json.allowedEmailDomains).toBe("example.com, Example.org"); // as written, ", "-joined as Infisical stores it
         const unleash = await api("GET", `${backend.ready.unleash.url}/api/admin/auth/oidc/settings`, backend.ready.unleash.adminToken);
         expect(unleash.json.defaultRootRole).toBe("Viewer");
+        expect(unleash.json.defaultRootRoleId).toBe(3); // the role users really get is the one asked for
         await t.stack.preview({ expectNoChanges: true, refresh: true, color: "never" });
     });
 
