@@ -18,10 +18,10 @@ t0=$(date +%s)
 phase() { echo "[backend:image] $1 ($(( $(date +%s) - t0 ))s)"; }
 
 hub_reachable() {
-    # Docker Hub's registry answers 401 to an anonymous /v2/ when it is reachable at all.
+    # Docker Hub's registry answers an anonymous /v2/ with 401 and a token realm; a proxy's refusal page does not.
     "$root/node_modules/.bin/node" -e '
       fetch("https://registry-1.docker.io/v2/", { signal: AbortSignal.timeout(5000) })
-        .then(() => process.exit(0), () => process.exit(1));' 2>/dev/null
+        .then((r) => process.exit(r.status === 401 && /realm=/.test(r.headers.get("www-authenticate") ?? "") ? 0 : 1), () => process.exit(1));' 2>/dev/null
 }
 
 # The first http(s) URI of the main Debian archive (not security, not updates-only) in the apt sources.
