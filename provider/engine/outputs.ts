@@ -32,6 +32,13 @@ export async function outputsFrom(model: ResourceModel, obj: Props | undefined, 
         const live = model.live(obj, field);
         if (derived && live !== undefined && live !== null) out[derived.field] = model.canonical(derived.field, derived.sourceValue(live));
     }
+    // A state written by an older version lacks the fields added since: one that is empty live stays absent, so an
+    // upgrade alone never shows as a change (it appears once it carries a value).
+    if (previous) {
+        for (const field of model.settings) {
+            if (previous[field] === undefined && out[field] !== undefined && model.same(field, out[field], undefined) && !model.isManaged(inputs, field)) delete out[field];
+        }
+    }
     for (const field of model.secrets) {
         const value = out[field];
         if (typeof value === "string" && value !== "") out[hashField(field)] = await hashFor(value, previous, field);
