@@ -102,6 +102,21 @@ describe("issue #11: a minimal program and the root role", () => {
     });
 });
 
+describe("issue #11: defaultRootRole removed from the program", () => {
+    test("is cleared once: Unleash falls back to its default role (Editor, id 2), and the next preview shows no change", async () => {
+        const inst = instance(0);
+        const res = new SimulatedResource(provider("UnleashOidcSettings"));
+        await res.up(minimal(inst, { defaultRootRole: "Viewer", adoptExisting: true }));
+        expect((await direct(inst).get()).json.defaultRootRoleId).toBe(3);
+        const preview = await res.preview(minimal(inst, { adoptExisting: true }));
+        expect(preview?.diffs).toEqual(["defaultRootRole"]);
+        await res.up(minimal(inst, { adoptExisting: true }));
+        // Left out of the full-replace body, and the stored id not carried: Unleash's default applies.
+        expect((await direct(inst).get()).json).toMatchObject({ defaultRootRole: "Editor", defaultRootRoleId: 2 });
+        expect((await res.preview(minimal(inst, { adoptExisting: true })))?.changes).toBe(false);
+    });
+});
+
 describe("issue #11: settings Pulumi does not manage, and managed extraScopes", () => {
     test("extraScopes set behind Pulumi's back survive an unrelated update and a destroy", async () => {
         const inst = instance(1);

@@ -298,6 +298,39 @@ const cases: Case[] = [
         hint: [/API token \(from the resource's connection.apiToken\) is missing or invalid/],
     },
     {
+        name: "AuthenticationRequired 401 (no Authorization header, recorded)",
+        kind: "UnleashOidcSettings",
+        op: "read",
+        status: 401,
+        body: unleashError(
+            "AuthenticationRequired",
+            "You must log in to use Unleash. Your request had no authorization header, so we could not authorize you. Try logging in at /auth/simple/login",
+            undefined,
+            { path: "/auth/simple/login", type: "password", defaultHidden: false },
+        ),
+        hint: [/API token .* is missing or invalid/],
+    },
+    {
+        name: "ContentTypeError 415 (recorded): the provider's fault, not the user's",
+        kind: "UnleashOidcSettings",
+        op: "update",
+        status: 415,
+        body: unleashError(
+            "ContentTypeError",
+            "We do not accept the content-type you provided (text/plain). Try using one of the content-types we do accept instead (application/json) and make sure the body is in the corresponding format.",
+        ),
+        hint: [/provider bug/],
+        notHint: [/token/i, /refused the value/],
+    },
+    {
+        name: "Infisical 401 UnauthorizedError (a revoked token) on IdentityOidcAuth",
+        kind: "IdentityOidcAuth",
+        op: "update",
+        status: 401,
+        body: infisicalError(401, "UnauthorizedError", "Token missing"),
+        hint: [/token \(from the resource's connection.token\) is missing, invalid or expired/],
+    },
+    {
         name: "malformed JSON 400 {message} (recorded): the parser's words, no field or credential blamed",
         kind: "UnleashOidcSettings",
         op: "update",
@@ -364,6 +397,7 @@ describe("issue #16: the hint of each recorded error answer", () => {
         const hint: string = err.hint ?? "";
         for (const re of c.hint) expect(hint).toMatch(re);
         for (const re of c.notHint ?? []) expect(hint).not.toMatch(re);
+        if (c.kind === "IdentityOidcAuth") expect(hint).not.toMatch(/organizationId/); // an identity has no organization field
         if (c.hint.length > 0) expect(err.message).toContain(`How to fix: ${hint}`);
         for (const words of c.message ?? []) expect(err.message).toContain(words);
         expect(err.message).not.toContain(ECHOED_SECRET);
@@ -384,5 +418,39 @@ describe("issue #16: the hint of each recorded error answer", () => {
         expect(err.message).toContain("returned 403");
         expect(err.message).toContain("this Infisical server is older: its SSO API takes orgSlug, not organizationId");
         expect(err.message).toMatch(/upgrade the Infisical server/);
+    });
+});
+
+describe("what counts as gone (read answers recorded from the three Infisical versions)", () => {
+    const gone: Array<[string, Kind, number, unknown]> = [
+        ["SSO today: 404 Failed to find OIDC SSO data", "OidcSsoConfig", 404, infisicalError(404, "NotFound", "Failed to find OIDC SSO data")],
+        ["SSO 2025: 404 OIDC configuration for organization … not found", "OidcSsoConfig", 404, infisicalError(404, "NotFound", `OIDC configuration for organization with ID '${ORG}' not found`)],
+        ["SSO 2024 (transcript): 400 Failed to find organization OIDC configuration", "OidcSsoConfig", 400, { statusCode: 400, message: "Failed to find organization OIDC configuration", error: "BadRequest" }],
+        ["identity (transcript): 400 The identity does not have OIDC Auth attached", "IdentityOidcAuth", 400, { statusCode: 400, message: "The identity does not have OIDC Auth attached", error: "BadRequest" }],
+        ["identity today: 404 Failed to find identity with ID …", "IdentityOidcAuth", 404, infisicalError(404, "NotFound", `Failed to find identity with ID ${IDENTITY}`)],
+    ];
+    test.each(gone)("%s → gone", async (_name, kind, status, body) => {
+        answer = { status, body };
+        const model = new ResourceModel(descriptions[kind]);
+        const session = ApiSession.forDesired(model, { connection: { host: baseUrl, token: TOKEN } });
+        await expect(session.read(kind === "OidcSsoConfig" ? { organizationId: ORG } : { identityId: IDENTITY })).resolves.toBeUndefined();
+    });
+
+    const notGone: Array<[string, Kind, number, unknown]> = [
+        // A wrong host or path prefix: fastify's own 404, which must not make refresh drop the resource.
+        ["a route that does not exist (fastify 404)", "OidcSsoConfig", 404, { message: "Route GET:/api/v1/sso/oidc/config?organizationId=x not found", error: "Not Found", statusCode: 404 }],
+        ["a route that does not exist (fastify 404), identity", "IdentityOidcAuth", 404, { message: `Route GET:/api/v1/auth/oidc-auth/identities/${IDENTITY} not found`, error: "Not Found", statusCode: 404 }],
+        ["an unknown organization (transcript: 400 OrgNotFound)", "OidcSsoConfig", 400, { statusCode: 400, message: "Organization not found", error: "OrgNotFound" }],
+    ];
+    test.each(notGone)("%s → an error, not gone", async (_name, kind, status, body) => {
+        answer = { status, body };
+        const model = new ResourceModel(descriptions[kind]);
+        const session = ApiSession.forDesired(model, { connection: { host: baseUrl, token: TOKEN } });
+        const err = await session.read(kind === "OidcSsoConfig" ? { organizationId: ORG } : { identityId: IDENTITY }).then(
+            () => undefined,
+            (e: unknown) => e,
+        );
+        expect(err).toBeInstanceOf(ApiError);
+        expect((err as ApiError).status).toBe(status);
     });
 });
