@@ -192,6 +192,26 @@ describeWithEngine("the package installed as users install it", () => {
             expect(copies).toEqual(["node_modules/@pulumi/pulumi"]);
         });
 
+        test("every entry point of the package works from the project: exports and bins", async () => {
+            const script = `
+                const main = require("pulumi-oidc-settings");
+                require("pulumi-oidc-settings/runtime");
+                const { startBackend } = require("pulumi-oidc-settings/reference-backend");
+                startBackend({ port: 0 }).then(async (b) => {
+                    const health = await fetch(b.ready.healthUrl);
+                    console.log(JSON.stringify({ classes: Object.keys(main).sort(), health: health.status }));
+                    await b.stop();
+                });`;
+            const loaded = check("node", await run("node", ["-e", script], project, baseEnv, 60_000));
+            const { classes, health } = JSON.parse(loaded.stdout.trim().split("\n").pop()!);
+            expect(classes).toEqual(expect.arrayContaining(["IdentityOidcAuth", "OidcSsoConfig", "UnleashOidcSettings"]));
+            expect(health).toBe(200);
+            for (const bin of Object.keys(pkg.bin as Record<string, string>)) {
+                const help = check(`${bin} --help`, await run(path.join(project, "node_modules", ".bin", bin), ["--help"], project, baseEnv, 60_000));
+                expect(help.stdout).toContain("--stack");
+            }
+        }, 120_000);
+
         test("up creates the three objects through the installed package", async () => {
             const up = await pulumi(["up", "--yes", "--skip-preview"]);
             expect(up.stdout).toMatch(/4 created/);
