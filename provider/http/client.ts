@@ -211,8 +211,10 @@ export function apiErrorFields(body: unknown): { message?: string; reqId?: strin
     const issueText = (d: unknown): string | undefined => {
         if (typeof d !== "object" || d === null) return undefined;
         const issue = d as { message?: unknown; path?: unknown; context?: { key?: unknown } };
-        const path = Array.isArray(issue.path) ? issue.path.filter((p) => typeof p === "string" || typeof p === "number").join(".") : typeof issue.path === "string" ? issue.path : "";
-        const field = path.replace(/^(body|query|params)\./, "") || (typeof issue.context?.key === "string" ? issue.context.key : "");
+        // Infisical: ["clientSecret"] or ["body", "x"]; Unleash: "/body/clientId" (a JSON pointer) or ["x"] (joi).
+        const parts = Array.isArray(issue.path) ? issue.path.filter((p) => typeof p === "string" || typeof p === "number").map(String) : typeof issue.path === "string" ? issue.path.split(/[./]/) : [];
+        while (parts.length > 0 && (parts[0] === "" || /^(body|query|params)$/.test(parts[0]))) parts.shift();
+        const field = parts.join(".") || (typeof issue.context?.key === "string" ? issue.context.key : "");
         if (field) invalidFields.push(field.split(".")[0]);
         if (typeof issue.message !== "string") return field ? `${field}: invalid value` : undefined;
         return field && !issue.message.includes(field) ? `${field}: ${issue.message}` : issue.message;

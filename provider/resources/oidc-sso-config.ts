@@ -199,8 +199,9 @@ export const oidcSsoConfig: ResourceDescription = {
         },
         {
             status: 400,
-            message: /Google SSO/i,
-            hint: "Google SSO is enforced for this organization: switch off Google SSO enforcement in the organization's settings before activating OIDC SSO",
+            // Today: "You cannot enable OIDC SSO while Google OAuth is enforced. ..." (oidc-config-service.ts).
+            message: /Google OAuth is enforced|Google SSO/i,
+            hint: "Google sign-in (OAuth) is enforced for this organization: switch off Google OAuth enforcement in the organization's settings before activating OIDC SSO",
         },
         {
             status: 400,

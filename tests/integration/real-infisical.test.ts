@@ -228,8 +228,7 @@ describe("issue #10: refusals say cause and fix", () => {
 
     // Today's message (oidc-config-service.ts): "You cannot enable OIDC SSO while Google OAuth is enforced. Disable
     // Google OAuth enforcement to enable OIDC SSO."
-    // test.failing: engine bug reported to the lead (the description's rule matches /Google SSO/, not this message).
-    test.failing("Google SSO enforced: isActive true is refused with the Google enforcement hint", async () => {
+    test("Google SSO enforced: isActive true is refused with the Google enforcement hint", async () => {
         const o = org(2);
         const err = await rejection(new SimulatedResource(provider("OidcSsoConfig")).up(sso(o)));
         produced.google = err;

@@ -34,8 +34,6 @@ interface Case {
     notHint?: RegExp[];
     /** The error's message must contain these (the API's words). */
     message?: string[];
-    /** Reported to the lead: the engine is wrong here (run as test.failing until it is fixed). */
-    engineBug?: string;
 }
 
 const TOKEN = "infisical-token-for-hints-3f4a5b";
@@ -195,7 +193,6 @@ const cases: Case[] = [
         status: 400,
         body: infisicalError(400, "BadRequest", "You cannot enable OIDC SSO while Google OAuth is enforced. Disable Google OAuth enforcement to enable OIDC SSO."),
         hint: [/Google/, /enforce/i],
-        engineBug: "oidc-sso-config.ts error rule matches /Google SSO/, the real message says \"Google OAuth is enforced\"",
     },
     {
         name: "SMTP not verified (today's message)",
@@ -230,7 +227,6 @@ const cases: Case[] = [
         hint: [/refused the value of clientId:/, /of UnleashOidcSettings/],
         notHint: [/\/body/],
         message: ["property is required"],
-        engineBug: "http/client.ts apiErrorFields keeps the path \"/body/clientId\" as the field name (strips only \"body.\")",
     },
     {
         name: "BadDataError, an enum (path <field>)",
@@ -403,9 +399,7 @@ describe("issue #16: the hint of each recorded error answer", () => {
         expect(err.message).not.toContain(ECHOED_SECRET);
         expect(err.message).not.toContain("_original");
     };
-    test.each(cases.filter((c) => !c.engineBug).map((c) => [c.name, c] as const))("%s", (_name, c) => check(c));
-    // Engine bugs reported to the lead (see engineBug): these pass once the engine is fixed; then drop engineBug.
-    test.failing.each(cases.filter((c) => c.engineBug).map((c) => [c.name, c] as const))("%s (known engine bug)", (_name, c) => check(c));
+    test.each(cases.map((c) => [c.name, c] as const))("%s", (_name, c) => check(c));
 
     test("an old server's ValidationFailure about orgSlug: the message says the server is too old (and what to do)", async () => {
         // Transcript "sso: PATCH missing org key": the 2024 routes want orgSlug.
