@@ -6,6 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { z } from "zod";
+import { engineInputsOf } from "../provider/engine/engine-inputs";
 import { descriptions } from "../provider/resources";
 import type { ResourceDescription } from "../provider/engine/types";
 
@@ -50,15 +51,12 @@ function resourceSection(desc: ResourceDescription): string {
         const def = rule.default === undefined ? "" : `\`${JSON.stringify(rule.default)}\``;
         lines.push(`| \`${name}\` | ${cell(type)} | ${required.has(name) ? "yes" : ""} | ${def} | ${notes.join(", ")} | ${cell(rule.doc)} |`);
     }
-    const common = [
-        "| `connection` | object |  |  | secret | Where and how to reach the API for this resource (else stack config, else environment). |",
-    ];
-    if (desc.adoptable) {
-        common.push("| `adoptExisting` | boolean |  | `false` |  | Take over an object that already exists (singletons; `pulumi import` does not work for dynamic providers). |");
-    }
-    if (desc.discovery) {
-        common.push("| `verifyDiscovery` | boolean |  | `false` |  | At preview, fetch the discovery document / JWKS and check issuer and signing keys. |");
-    }
+    // The engine inputs, from their one list (provider/engine/engine-inputs.ts).
+    const common = engineInputsOf(desc).map((input) => {
+        const type = input.type === "connection" ? "object" : input.type === "string[]" ? "list of strings" : input.type;
+        const def = input.type === "boolean" ? "`false`" : "";
+        return `| \`${input.name}\` | ${type} |  | ${def} | ${input.secret ? "secret" : ""} | ${cell(input.doc(desc))} |`;
+    });
     lines.push(...common);
     return lines.join("\n");
 }
