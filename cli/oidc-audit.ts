@@ -7,7 +7,7 @@
 import { Command, Option } from "commander";
 import { TrustSeverity } from "../provider/trust";
 import { auditStack, countedFindings, formatAuditHuman, formatAuditMarkdown, SEVERITIES } from "./audit";
-import { StackReadError } from "./stack-read";
+import { commaChoices, StackReadError } from "./stack-read";
 
 interface CliOptions {
     cwd: string;
@@ -19,12 +19,7 @@ interface CliOptions {
 }
 
 function parseFailOn(value: string): TrustSeverity[] {
-    const severities = value.split(",").map((k) => k.trim()).filter(Boolean);
-    const unknown = severities.filter((k) => !(SEVERITIES as readonly string[]).includes(k));
-    if (unknown.length > 0 || severities.length === 0) {
-        throw new StackReadError(`--fail-on: unknown severity "${unknown.join(",") || value}"; use a comma list of ${SEVERITIES.join(", ")}`);
-    }
-    return severities as TrustSeverity[];
+    return commaChoices("--fail-on", value, SEVERITIES, "severity");
 }
 
 async function main(argv: string[]): Promise<number> {

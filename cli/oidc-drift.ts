@@ -4,6 +4,7 @@
  * Exit codes: 0 no drift, 2 drift (of the kinds chosen with --fail-on), 1 error.
  */
 import { Command, Option } from "commander";
+import { commaChoices } from "./stack-read";
 import { countedDrifts, detectDrift, DRIFT_KINDS, DriftError, DriftKind, formatHuman, formatMarkdown } from "./drift";
 
 interface CliOptions {
@@ -16,12 +17,7 @@ interface CliOptions {
 }
 
 function parseFailOn(value: string): DriftKind[] {
-    const kinds = value.split(",").map((k) => k.trim()).filter(Boolean);
-    const unknown = kinds.filter((k) => !(DRIFT_KINDS as readonly string[]).includes(k));
-    if (unknown.length > 0 || kinds.length === 0) {
-        throw new DriftError(`--fail-on: unknown kind(s) "${unknown.join(",") || value}"; use a comma list of ${DRIFT_KINDS.join(", ")}`);
-    }
-    return kinds as DriftKind[];
+    return commaChoices("--fail-on", value, DRIFT_KINDS, "kind(s)");
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -11,6 +11,16 @@ import type { FieldRule, ResourceDescription } from "../provider/engine/types";
 /** An error the user can act on; the CLIs print its message without a stack trace. */
 export class StackReadError extends Error {}
 
+/** A `--fail-on a,b` value: a non-empty comma list of the allowed words, else an error naming the allowed ones. */
+export function commaChoices<T extends string>(option: string, value: string, allowed: readonly T[], what: string): T[] {
+    const chosen = value.split(",").map((k) => k.trim()).filter(Boolean);
+    const unknown = chosen.filter((k) => !(allowed as readonly string[]).includes(k));
+    if (unknown.length > 0 || chosen.length === 0) {
+        throw new StackReadError(`${option}: unknown ${what} "${unknown.join(",") || value}"; use a comma list of ${allowed.join(", ")}`);
+    }
+    return chosen as T[];
+}
+
 export interface ReadStackOptions {
     workDir: string;
     stackName: string;
