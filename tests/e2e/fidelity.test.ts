@@ -82,8 +82,11 @@ class TestBackend {
         return this.backend.ready;
     }
 
-    admin(method: "GET" | "PATCH", pathname: string, body?: unknown) {
-        return api(method, `${this.ready.url}${pathname}`, `Bearer ${this.ready.admin.token}`, body);
+    /** The backend's admin routes (organization flags, instance settings); fails on anything but 200. */
+    async admin(method: "GET" | "PATCH", pathname: string, body?: unknown) {
+        const res = await api(method, `${this.ready.url}${pathname}`, `Bearer ${this.ready.admin.token}`, body);
+        if (res.status !== 200) throw new Error(`${method} ${pathname}: ${res.status} ${JSON.stringify(res.json)}`);
+        return res;
     }
 
     organization(id: string) {
@@ -119,6 +122,14 @@ class TestBackend {
 /** A request that changes an object (not a read, a login, the issuer or the admin routes). */
 const isWrite = (r: { method: string; route: string }) =>
     r.method !== "GET" && !r.route.endsWith("/login") && !r.route.startsWith("/oidc") && !r.route.startsWith("/_admin");
+/** The stack's state file as the file backend stores it (secrets encrypted), for the leak scan. */
+function storedState(t: TestStack, stackName: string): string {
+    const stacks = path.join(t.stateDir, "backend", ".pulumi", "stacks");
+    const files = (fs.readdirSync(stacks, { recursive: true }) as string[]).filter((f) => path.basename(f) === `${stackName}.json`);
+    if (files.length !== 1) throw new Error(`expected one state file of stack ${stackName} under ${stacks}, found ${files.length}`);
+    return fs.readFileSync(path.join(stacks, files[0]), "utf8");
+}
+
 const ssoWrites = (rs: Array<{ method: string; route: string }>) => rs.filter((r) => r.route === "/api/v1/sso/oidc/config" && r.method !== "GET");
 
 describeWithEngine("real-server fidelity under the real engine", () => {
@@ -232,6 +243,7 @@ describeWithEngine("real-server fidelity under the real engine", () => {
         }, 60_000);
 
         afterAll(async () => {
+            if (t) states["fid state file"] = storedState(t, "fid");
             await t?.cleanup();
         });
 
@@ -259,7 +271,8 @@ describeWithEngine("real-server fidelity under the real engine", () => {
             const refresh = await step("fid refresh", () => t.stack.refresh({ color: "never" }));
             expect(refresh.summary.resourceChanges?.update ?? 0).toBe(0);
             expect((await t.stack.outputs()).identityBoundIssuer.value).toBe(issuerWithSlash);
-            await step("fid preview (no changes)", () => t.stack.preview({ expectNoChanges: true, color: "never" }));
+            const quiet = await step("fid preview (no changes)", () => t.stack.preview({ expectNoChanges: true, color: "never" }));
+            expect(quiet.stdout + quiet.stderr).not.toContain(ENFORCEMENT_WARNING); // said only when an SSO update is planned
 
             // Infisical compares iss byte for byte: the token with the "/" logs in, the one without does not.
             const mint = async (iss: string) =>
@@ -310,9 +323,15 @@ describeWithEngine("real-server fidelity under the real engine", () => {
             expect(res.stdout + res.stderr).not.toContain(SSO_SECRET);
         }, 120_000);
 
-        test("#10 an SSO update: the side effect is said at preview, one PATCH carries only the changed field, up --refresh converges", async () => {
+        test("#10 an SSO update: the side effect is said at preview, one PATCH carries only the changed field (no isActive), up --refresh converges", async () => {
             const orgId = m.ready.infisical.organizationId;
-            // The hand-made PATCH above switched enforcement off (as Infisical does): the admin turns it on again.
+            // While Google SSO is enforced and the instance's SMTP does not verify, Infisical refuses any PATCH that
+            // carries isActive: true (oidc-config-service.ts), so the update below passes only if it leaves isActive out.
+            await m.admin("PATCH", `/_admin/infisical/organizations/${orgId}`, { googleSsoAuthEnforced: true });
+            await m.admin("PATCH", "/_admin/infisical/instance", { smtpVerified: false });
+            const withIsActive = await api("PATCH", `${m.ready.infisical.url}/api/v1/sso/oidc/config`, orgToken(), { organizationId: orgId, isActive: true });
+            expect(withIsActive.status).toBe(400);
+            // The hand-made PATCHes above switched enforcement off (as Infisical does): the admin turns it on again.
             await m.admin("PATCH", `/_admin/infisical/organizations/${orgId}`, { authEnforced: true, scimEnabled: true });
             await t.stack.setConfig("fid:ssoAllowedEmailDomains", { value: "example.com, example.net" });
 
@@ -327,6 +346,8 @@ describeWithEngine("real-server fidelity under the real engine", () => {
             // the backend; this is how it shows). Infisical's side effect happened, as the preview said.
             expect(live.clientSecret).toBe(SSO_SECRET_OUT_OF_BAND);
             expect(await m.organization(orgId)).toMatchObject({ authEnforced: false, scimEnabled: false });
+            await m.admin("PATCH", `/_admin/infisical/organizations/${orgId}`, { googleSsoAuthEnforced: false });
+            await m.admin("PATCH", "/_admin/infisical/instance", { smtpVerified: true });
 
             // A refreshing up sees the hand-made secret and puts the program's back.
             await step("fid up --refresh", () => t.stack.up({ refresh: true, color: "never" }));
@@ -392,7 +413,7 @@ describeWithEngine("real-server fidelity under the real engine", () => {
             await step("fid up (legacy Unleash fixed)", () => t.stack.up({ color: "never" }));
             const live = (await api("GET", `${legacy.url}/api/admin/auth/oidc/settings`, legacy.adminToken)).json;
             expect(live).toMatchObject({ enabled: true, clientId: "unleash-legacy", groupJsonPath: "groups", secret: LEGACY_SECRET });
-            states["fid state after the joi error"] = (await t.stack.exportStack()).deployment;
+            states["fid state file after the joi error"] = storedState(t, "fid");
         }, 180_000);
 
         test("#18.2 another address of the same backend: preview shows updates (no replacement); up sends no write and nothing is deleted", async () => {
@@ -419,7 +440,7 @@ describeWithEngine("real-server fidelity under the real engine", () => {
             expect(await m.organization(orgId)).toMatchObject({ authEnforced: true, scimEnabled: true });
 
             await step("fid preview --refresh (new address)", () => t.stack.preview({ refresh: true, expectNoChanges: true, color: "never" }));
-            states["fid state on the new address"] = (await t.stack.exportStack()).deployment;
+            states["fid state file on the new address"] = storedState(t, "fid");
         }, 180_000);
 
         test("destroy: SSO deactivated with the enforcement warning; the OIDC auth revoked with its tokens; Unleash disabled", async () => {
@@ -475,6 +496,7 @@ describeWithEngine("real-server fidelity under the real engine", () => {
         }, 120_000);
 
         afterAll(async () => {
+            if (t) states["move state file"] = storedState(t, "move");
             await t?.cleanup();
             await b?.stop();
         });
@@ -529,7 +551,7 @@ describeWithEngine("real-server fidelity under the real engine", () => {
             const refreshed = await requestsTo(() => step("move refresh --run-program (after the move)", () => t.cli(["refresh", "--yes", "--run-program"])));
             expect(refreshed.m).toBe(0);
             await step("move preview (after the move)", () => t.stack.preview({ expectNoChanges: true, color: "never" }));
-            states["move state"] = (await t.stack.exportStack()).deployment;
+            states["move state file after the move"] = storedState(t, "move");
 
             // And the other way round: the stack config back on the first backend sends nothing to the second one.
             await t.stack.setAllConfig(onM());
