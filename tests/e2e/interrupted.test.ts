@@ -193,28 +193,35 @@ describeWithEngine("a pulumi run killed after the API applied a change recovers 
         return fs.existsSync(dir) ? fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && e.name.endsWith(".json")).map((e) => e.name) : [];
     }
 
-    /** The README's commands, then `rerun` (the killed command); then the state matches the objects and holds nothing pending. */
-    async function recover(rerun: string[]): Promise<{ rerunOutput: string }> {
+    /**
+     * The README's commands, then `rerun` (the killed command). Afterwards the state holds nothing pending and no
+     * lock, and, after an up, matches the objects: a refresh finds nothing to change and the program nothing to do.
+     */
+    async function recover(rerun: string[]): Promise<void> {
         for (const cmd of RECOVERY) await t.cli(cmd);
         expect(lockFiles()).toEqual([]);
-        const rerunResult = await t.cli(rerun);
+        await t.cli(rerun);
         expect(await pendingOperations()).toEqual([]);
-        // The state is true: a refresh finds nothing to change and the program nothing to do.
+        expect(lockFiles()).toEqual([]);
+        if (rerun[0] !== "up") return;
         const check = await t.cli(["preview", "--refresh", "--expect-no-changes"], { allowFailure: true });
         expect({ status: check.status, output: check.status === 0 ? "" : check.stdout + check.stderr }).toEqual({ status: 0, output: "" });
-        return { rerunOutput: rerunResult.stdout + rerunResult.stderr };
     }
 
     // What the backend holds, read from its persisted state (not through the provider).
     const ssoConfigs = () => backend.state().infisical.oidcConfigs.filter((c) => c.orgId === infisical.organizationId);
     const identityAuths = () => backend.state().infisical.identityOidcAuths.filter((a) => a.identityId === infisical.identityIds[0]);
-    const unleashSettings = () => backend.state().unleash.instances.find((i) => i.index === 1)!.oidcSettings;
-    const writes = (method: string, pattern: string) => backend.stats().byPattern[`${method} ${pattern}`] ?? 0;
+    const unleashSettings = () => backend.state().unleash.instances[0]!.oidcSettings; // ready.unleash is the first instance
+    const ssoPath = "/api/v1/sso/oidc/config";
+    const identityPath = () => `/api/v1/auth/oidc-auth/identities/${infisical.identityIds[0]}`;
+    const unleashPath = () => `${new URL(backend.ready.unleash.url).pathname}/api/admin/auth/oidc/settings`;
+    /** Requests the backend received, by "METHOD /path". */
+    const requests = (route: string) => backend.stats().byRoute[route] ?? 0;
 
     test("create of OidcSsoConfig: refresh drops the pending create, up takes the identical config over", async () => {
         await t.stack.setConfig("irq:withSso", { value: "true" });
-        const { applied } = await killedRun(["up", "--yes"], "POST /api/v1/sso/oidc/config");
-        expect(applied).toMatchObject({ method: "POST", route: "/api/v1/sso/oidc/config" });
+        const { applied } = await killedRun(["up", "--yes"], `POST ${ssoPath}`);
+        expect(applied).toMatchObject({ method: "POST", route: ssoPath });
         expect(ssoConfigs()).toHaveLength(1);
         expect(ssoConfigs()[0]!.isActive).toBe(true);
         expect(await pendingOperations()).toEqual(["creating sso"]);
@@ -226,12 +233,119 @@ describeWithEngine("a pulumi run killed after the API applied a change recovers 
         expect(locked.status).not.toBe(0);
         expect(locked.stderr + locked.stdout).toMatch(/currently locked/);
 
-        const patchesBefore = writes("PATCH", "/api/v1/sso/oidc/config");
+        const patchesBefore = requests(`PATCH ${ssoPath}`);
         await recover(["up", "--yes"]);
-        expect(writes("PATCH", "/api/v1/sso/oidc/config")).toBe(patchesBefore); // taken over as it is, not rewritten
+        expect(requests(`PATCH ${ssoPath}`)).toBe(patchesBefore); // taken over as it is, not rewritten
         expect(await recorded()).toEqual(["sso"]);
         expect(ssoConfigs()).toHaveLength(1);
         expect(ssoConfigs()[0]).toMatchObject({ isActive: true, allowedEmailDomains: "example.com", discoveryURL: `${backend.ready.issuer.url}/.well-known/openid-configuration` });
         expect((await t.stack.outputs()).ssoConfigId.value).toBe(ssoConfigs()[0]!.id);
+    }, 300_000);
+
+    test("create of IdentityOidcAuth: refresh drops the pending create, up takes the identical auth over", async () => {
+        await t.stack.setConfig("irq:withIdentity", { value: "true" });
+        const { applied } = await killedRun(["up", "--yes"], `POST ${identityPath()}`);
+        expect(applied).toMatchObject({ method: "POST", route: "/api/v1/auth/oidc-auth/identities/:identityId" });
+        expect(identityAuths()).toHaveLength(1);
+        expect(await pendingOperations()).toEqual(["creating ci-identity"]);
+        expect(await recorded()).toEqual(["sso"]);
+
+        const patchesBefore = requests(`PATCH ${identityPath()}`);
+        await recover(["up", "--yes"]);
+        expect(requests(`PATCH ${identityPath()}`)).toBe(patchesBefore);
+        expect(await recorded()).toEqual(["ci-identity", "sso"]);
+        expect(identityAuths()).toHaveLength(1);
+        expect(identityAuths()[0]).toMatchObject({
+            boundIssuer: backend.ready.issuer.url,
+            boundSubject: "repo:example-org/infra:ref:refs/heads/main",
+            boundClaims: { repository: "example-org/infra" },
+            accessTokenTTL: 3600,
+            accessTokenMaxTTL: 7200,
+        });
+    }, 300_000);
+
+    test("create of UnleashOidcSettings: refresh drops the pending create, up takes the identical settings over", async () => {
+        await t.stack.setConfig("irq:withUnleash", { value: "true" });
+        const { applied } = await killedRun(["up", "--yes"], `POST ${unleashPath()}`);
+        expect(applied).toMatchObject({ method: "POST" });
+        expect(unleashSettings()).toMatchObject({ enabled: true, clientId: "unleash-interrupted", defaultRootRole: "Viewer" });
+        expect(await pendingOperations()).toEqual(["creating unleash"]);
+        expect(await recorded()).toEqual(["ci-identity", "sso"]);
+
+        const postsBefore = requests(`POST ${unleashPath()}`);
+        await recover(["up", "--yes"]);
+        expect(requests(`POST ${unleashPath()}`)).toBe(postsBefore); // read, found identical (secret included), kept
+        expect(await recorded()).toEqual(["ci-identity", "sso", "unleash"]);
+        expect(unleashSettings()).toMatchObject({ enabled: true, clientId: "unleash-interrupted", defaultRootRole: "Viewer", defaultRootRoleId: 3, autoCreate: true });
+        expect((await t.stack.outputs()).unleashRole.value).toBe("Viewer");
+    }, 300_000);
+
+    test("update of UnleashOidcSettings (full replace): refresh records what was applied, up sends nothing more", async () => {
+        await t.stack.setConfig("irq:unleashRole", { value: "Editor" });
+        await killedRun(["up", "--yes"], `POST ${unleashPath()}`);
+        expect(unleashSettings()).toMatchObject({ defaultRootRole: "Editor", defaultRootRoleId: 2 });
+        expect(await pendingOperations()).toEqual(["updating unleash"]);
+
+        const postsBefore = requests(`POST ${unleashPath()}`);
+        await recover(["up", "--yes"]);
+        expect(requests(`POST ${unleashPath()}`)).toBe(postsBefore);
+        expect(unleashSettings()).toMatchObject({ enabled: true, defaultRootRole: "Editor", defaultRootRoleId: 2 });
+        expect((await t.stack.outputs()).unleashRole.value).toBe("Editor");
+    }, 300_000);
+
+    test("update of OidcSsoConfig (partial PATCH): refresh records what was applied, up sends nothing more", async () => {
+        await t.stack.setConfig("irq:ssoEmailDomains", { value: "example.com, example.org" });
+        await killedRun(["up", "--yes"], `PATCH ${ssoPath}`);
+        expect(ssoConfigs()[0]!.allowedEmailDomains).toBe("example.com, example.org");
+        expect(await pendingOperations()).toEqual(["updating sso"]);
+
+        const patchesBefore = requests(`PATCH ${ssoPath}`);
+        await recover(["up", "--yes"]);
+        expect(requests(`PATCH ${ssoPath}`)).toBe(patchesBefore);
+        expect(ssoConfigs()).toHaveLength(1);
+        expect(ssoConfigs()[0]).toMatchObject({ isActive: true, allowedEmailDomains: "example.com, example.org" });
+    }, 300_000);
+
+    test("update of IdentityOidcAuth re-run by `pulumi up` alone (no refresh) also converges, repeating at most the one request", async () => {
+        await t.stack.setConfig("irq:identityTTL", { value: "1800" });
+        await killedRun(["up", "--yes"], `PATCH ${identityPath()}`);
+        expect(identityAuths()[0]!.accessTokenTTL).toBe(1800);
+        expect(await pendingOperations()).toEqual(["updating ci-identity"]);
+
+        const patchesBefore = requests(`PATCH ${identityPath()}`);
+        await t.cli(["cancel", "--yes"]);
+        const rerun = await t.cli(["up", "--yes"]);
+        expect(rerun.stdout).toMatch(/interrupted while updating/); // the engine's warning about the pending operation
+        expect(requests(`PATCH ${identityPath()}`) - patchesBefore).toBeLessThanOrEqual(1);
+        expect(await pendingOperations()).toEqual([]);
+        expect(identityAuths()).toHaveLength(1);
+        expect(identityAuths()[0]).toMatchObject({ accessTokenTTL: 1800, accessTokenMaxTTL: 7200 });
+        const check = await t.cli(["preview", "--refresh", "--expect-no-changes"], { allowFailure: true });
+        expect({ status: check.status, output: check.status === 0 ? "" : check.stdout + check.stderr }).toEqual({ status: 0, output: "" });
+    }, 300_000);
+
+    test("delete of IdentityOidcAuth (removed from the program): refresh sees it gone, up has nothing left to do", async () => {
+        await t.stack.setConfig("irq:withIdentity", { value: "false" });
+        await killedRun(["up", "--yes"], `DELETE ${identityPath()}`);
+        expect(identityAuths()).toHaveLength(0);
+        expect(await pendingOperations()).toEqual(["deleting ci-identity"]);
+
+        const deletesBefore = requests(`DELETE ${identityPath()}`);
+        await recover(["up", "--yes"]);
+        expect(requests(`DELETE ${identityPath()}`)).toBe(deletesBefore);
+        expect(await recorded()).toEqual(["sso", "unleash"]);
+        expect(identityAuths()).toHaveLength(0);
+    }, 300_000);
+
+    test("pulumi destroy killed after the SSO config was deactivated: the re-run destroy ends with an empty state", async () => {
+        await killedRun(["destroy", "--yes"], `PATCH ${ssoPath}`);
+        expect(ssoConfigs()[0]!.isActive).toBe(false);
+        expect(await pendingOperations()).toContain("deleting sso");
+
+        await recover(["destroy", "--yes"]);
+        expect(await recorded()).toEqual([]);
+        expect(ssoConfigs()).toHaveLength(1); // deactivated, the safe state delete leaves (Infisical has no DELETE)
+        expect(ssoConfigs()[0]!.isActive).toBe(false);
+        expect(unleashSettings()).toMatchObject({ enabled: false });
     }, 300_000);
 });
