@@ -78,6 +78,14 @@ class TestBackend {
         return this.backend.ready;
     }
 
+    /** Another server holding a copy of this one's data (a restored backup on a new host): same ids and credentials. */
+    static async startCopyOf(other: TestBackend): Promise<TestBackend> {
+        const t = new TestBackend(fs.mkdtempSync(path.join(os.tmpdir(), "oidc-fidelity-backend-")));
+        fs.cpSync(other.dataDir, t.dataDir, { recursive: true, filter: (src) => path.basename(src) !== "lock" });
+        t.backend = await startBackend({ port: 0, dataDir: t.dataDir, allowInternalIpConnections: true, log: (line) => t.log.push(line) });
+        return t;
+    }
+
     /** The backend's admin routes (organization flags, instance settings); fails on anything but 200. */
     async admin(method: "GET" | "PATCH", pathname: string, body?: unknown) {
         const res = await api(method, `${this.ready.url}${pathname}`, `Bearer ${this.ready.admin.token}`, body);
@@ -439,6 +447,38 @@ describeWithEngine("real-server fidelity under the real engine", () => {
 
             await step("fid preview --refresh (new address)", () => t.stack.preview({ refresh: true, expectNoChanges: true, color: "never" }));
             states["fid state file on the new address"] = storedState(t, "fid");
+        }, 180_000);
+
+        test("#18.5 the same data on a new server (a restored backup): up moves every resource without a write, and back", async () => {
+            const copy = await TestBackend.startCopyOf(m);
+            try {
+                const address = m.ready.infisical.url.replace("//127.0.0.1:", "//localhost:"); // where the previous test left it
+                await t.stack.setAllConfig({
+                    "infisical:host": { value: copy.ready.infisical.url },
+                    "unleash:url": { value: copy.ready.unleash.instances[0].url },
+                });
+                const preview = await step("fid preview (restored copy)", () => t.stack.preview({ color: "never" }));
+                expect(preview.changeSummary).toMatchObject({ update: 3 });
+                expect(preview.changeSummary.replace ?? 0).toBe(0);
+
+                const onCopy = await copy.requestsDuring(async () => {
+                    const onOld = await m.requestsDuring(() => step("fid up (restored copy)", () => t.stack.up({ color: "never" })));
+                    expect(onOld).toEqual([]); // nothing sent to the old server
+                });
+                expect(onCopy.filter(isWrite)).toEqual([]); // identical there: read only
+                expect((await t.stack.outputs()).ssoTargetUrl.value).toBe(copy.ready.infisical.url);
+                expect((await t.stack.outputs()).unleashTargetUrl.value).toBe(copy.ready.unleash.instances[0].url);
+
+                // Back to the first server: again an update that reads, writes nothing, and leaves the copy alone.
+                await t.stack.setAllConfig({ "infisical:host": { value: address }, "unleash:url": { value: address + "/unleash/0" } });
+                const onCopyBack = await copy.requestsDuring(async () => {
+                    const back = await m.requestsDuring(() => step("fid up (back from the copy)", () => t.stack.up({ color: "never" })));
+                    expect(back.filter(isWrite)).toEqual([]);
+                });
+                expect(onCopyBack).toEqual([]);
+            } finally {
+                await copy.stop();
+            }
         }, 180_000);
 
         test("destroy: SSO deactivated with the enforcement warning; the OIDC auth revoked with its tokens; Unleash disabled", async () => {
