@@ -5,9 +5,11 @@
  *
  * - Unleash: empty strings refused, a stored defaultRootRoleId winning over defaultRootRole, a full replace on every
  *   POST (settings Pulumi does not manage must be sent back), joi's raw error echoing the request body;
- * - Infisical SSO: clientSecret returned in clear, every PATCH switching off SSO enforcement and SCIM
- *   (oidc-config-service.ts `updateOidcCfg`: `orgDAL.updateById(org.id, { authEnforced: false, scimEnabled: false })`),
- *   a PATCH of a missing configuration answered 200 with an empty body, plan gating;
+ * - Infisical SSO: clientSecret returned in clear, every PATCH switching off SSO enforcement and SCIM and refusing
+ *   `isActive: true` while Google SSO is enforced or SMTP does not verify (Infisical/infisical@0158e41b,
+ *   backend/src/ee/services/oidc/oidc-config-service.ts, `updateOidcCfg`: `orgDAL.updateById(org.id, { authEnforced:
+ *   false, scimEnabled: false })` after every update), a PATCH of a missing configuration answered 200 with an empty
+ *   body, plan gating;
  * - Infisical identity OIDC auth: `iss` compared byte for byte with boundIssuer; DELETE revoking the OIDC tokens;
  * - credentials bound to the URL they are configured for, and moving a stack to another URL.
  *
