@@ -92,9 +92,10 @@ export class ApiSession {
             throw new ProviderError(
                 `${model.kind} is recorded on ${recorded}, but the credentials configured now are for ${conn.url} ` +
                     `(URL from ${describeLayer(conn.urlFrom ?? "default", what)}); they are not sent to another server. ` +
-                    `To reach the recorded object, configure ${recorded} with credentials for it; to move the resource to ${conn.url} ` +
-                    "(another address of the same server, or a new server), run `pulumi up` without --refresh first: it updates the " +
-                    "resource to the new URL (see \"Moving a stack to another URL\" in the README)",
+                    `To reach the recorded object, configure ${recorded} with credentials for it. To move the resource to ${conn.url}: ` +
+                    "if it is another address of the same server, run `pulumi up` without --refresh (an update to the new URL); if that " +
+                    "server holds other ids (organizationId, identityId), first set `retainOnDelete: true` on the resources and run " +
+                    `\`pulumi up\` with the configuration of ${recorded}, then switch. See "Moving a stack to another URL" in the README`,
             );
         }
         if (recorded && !conn.url) conn.url = normalizeBaseUrl(recorded);
