@@ -15,6 +15,7 @@ import { spawn, type ChildProcess } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { startBackend, type LogLine } from "../../reference-backend/src";
+import { assertNoLeaks, credentialsOf } from "../helpers/leak-scan";
 import { describeWithEngine, engineBin, newStack, type TestStack } from "./harness";
 
 type Backend = Awaited<ReturnType<typeof startBackend>>;
@@ -72,10 +73,17 @@ function isRunning(pid: number): boolean {
 /**
  * SIGKILLs `root`'s process group and every process below it. The engine starts each plugin (language host,
  * dynamic-provider host) in a process group of its own (sdk/go/common/util/cmdutil RegisterProcessGroup), so killing
- * the CLI's group alone would leave them running: each one's group is killed too. Returns the pids it killed.
+ * the CLI's group alone would leave them running: each one's group is killed too. Returns what it killed.
  */
-function killRun(root: number): number[] {
+function killRun(root: number): { pids: number[]; commands: string[] } {
     const tree = processTree(root);
+    const commands = tree.map((pid) => {
+        try {
+            return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim();
+        } catch {
+            return "";
+        }
+    });
     const table = processTable();
     const groups = new Set(tree.map((pid) => table.get(pid)?.pgid ?? pid));
     for (const pgid of groups) {
@@ -92,7 +100,7 @@ function killRun(root: number): number[] {
             // already gone
         }
     }
-    return tree;
+    return { pids: tree, commands };
 }
 
 // ------------------------------------------------------------------------------------------------ the suite
@@ -103,8 +111,17 @@ describeWithEngine("a pulumi run killed after the API applied a change recovers 
     let infisical: Backend["ready"]["infisical"];
     /** Called with each request log line; set while a run is to be killed. */
     let onLogLine: ((line: LogLine) => void) | undefined;
-    /** Every process a kill hit, checked dead after each run and killed again at the end. */
-    const killed: number[] = [];
+    /** The runs started, so that one still running after a failed test is killed at the end. */
+    const runs: ChildProcess[] = [];
+    /** What every pulumi command of the suite printed, by command: scanned for secrets at the end. */
+    const transcripts: Record<string, string> = {};
+
+    /** `pulumi <args>` on the stack, with its output kept for the leak scan. */
+    async function pulumi(args: string[], opts?: { allowFailure?: boolean }) {
+        const result = await t.cli(args, opts);
+        transcripts[`${Object.keys(transcripts).length + 1}. pulumi ${args.join(" ")}`] = result.stdout + result.stderr;
+        return result;
+    }
 
     beforeAll(async () => {
         backend = await startBackend({ port: 0, allowInternalIpConnections: true, log: (line) => onLogLine?.(line) });
@@ -126,7 +143,9 @@ describeWithEngine("a pulumi run killed after the API applied a change recovers 
 
     afterAll(async () => {
         onLogLine = undefined;
-        for (const pid of killed) if (isRunning(pid)) killRun(pid);
+        // A run that never reached its request (a failed test) must not outlive the suite. Only runs not reaped
+        // yet: their pids cannot have been reused by another process.
+        for (const run of runs) if (run.pid && run.exitCode === null && run.signalCode === null) killRun(run.pid);
         await t?.cleanup();
         await backend?.stop();
     });
@@ -139,11 +158,12 @@ describeWithEngine("a pulumi run killed after the API applied a change recovers 
         backend.faults.set([{ route, drop: "after", times: 1 }]);
         let child: ChildProcess | undefined;
         let applied: LogLine | undefined;
+        let killed: { pids: number[]; commands: string[] } = { pids: [], commands: [] };
         onLogLine = (line) => {
             if (line.status !== "dropped" || !child?.pid) return;
             applied = line;
             onLogLine = undefined;
-            killed.push(...killRun(child.pid));
+            killed = killRun(child.pid);
         };
         let output = "";
         try {
@@ -154,6 +174,7 @@ describeWithEngine("a pulumi run killed after the API applied a change recovers 
                     detached: true, // its own process group, so that the kill reaches what it starts in that group
                     stdio: ["ignore", "pipe", "pipe"],
                 });
+                runs.push(child);
                 child.stdout!.on("data", (d) => (output += d));
                 child.stderr!.on("data", (d) => (output += d));
                 child.on("error", reject);
@@ -164,10 +185,14 @@ describeWithEngine("a pulumi run killed after the API applied a change recovers 
         } finally {
             onLogLine = undefined;
             backend.faults.clear();
+            transcripts[`${Object.keys(transcripts).length + 1}. pulumi ${args.join(" ")} (killed)`] = output;
         }
         // Nothing of the run survives (the dynamic-provider host included), so nothing can finish its work later.
-        for (let i = 0; i < 50 && killed.some(isRunning); i++) await new Promise((r) => setTimeout(r, 100));
-        expect(killed.filter(isRunning)).toEqual([]);
+        // The kill reached the language host and the dynamic-provider host (the process that sent the request).
+        expect(killed.commands.some((c) => c.includes("pulumi-language-nodejs"))).toBe(true);
+        expect(killed.commands.some((c) => c.includes("pulumi-resource-pulumi-nodejs"))).toBe(true);
+        for (let i = 0; i < 50 && killed.pids.some(isRunning); i++) await new Promise((r) => setTimeout(r, 100));
+        expect(killed.pids.filter(isRunning)).toEqual([]);
         return { applied: applied!, output };
     }
 
@@ -198,15 +223,17 @@ describeWithEngine("a pulumi run killed after the API applied a change recovers 
      * lock, and, after an up, matches the objects: a refresh finds nothing to change and the program nothing to do.
      */
     async function recover(rerun: string[]): Promise<void> {
-        for (const cmd of RECOVERY) await t.cli(cmd);
+        for (const cmd of RECOVERY) await pulumi(cmd);
         expect(lockFiles()).toEqual([]);
-        await t.cli(rerun);
+        await pulumi(rerun);
         expect(await pendingOperations()).toEqual([]);
         expect(lockFiles()).toEqual([]);
         if (rerun[0] !== "up") return;
-        const check = await t.cli(["preview", "--refresh", "--expect-no-changes"], { allowFailure: true });
+        const check = await pulumi(["preview", "--refresh", "--expect-no-changes"], { allowFailure: true });
         expect({ status: check.status, output: check.status === 0 ? "" : check.stdout + check.stderr }).toEqual({ status: 0, output: "" });
     }
+
+    const secretValues = () => ({ ...credentialsOf(backend.ready), SSO_SECRET, UNLEASH_SECRET });
 
     // What the backend holds, read from its persisted state (not through the provider).
     const ssoConfigs = () => backend.state().infisical.oidcConfigs.filter((c) => c.orgId === infisical.organizationId);
@@ -229,7 +256,7 @@ describeWithEngine("a pulumi run killed after the API applied a change recovers 
 
         // Without `pulumi cancel`, the lock of the killed run stops every command on the file backend.
         expect(lockFiles()).toHaveLength(1);
-        const locked = await t.cli(["refresh", "--yes", "--clear-pending-creates"], { allowFailure: true });
+        const locked = await pulumi(["refresh", "--yes", "--clear-pending-creates"], { allowFailure: true });
         expect(locked.status).not.toBe(0);
         expect(locked.stderr + locked.stdout).toMatch(/currently locked/);
 
@@ -304,6 +331,9 @@ describeWithEngine("a pulumi run killed after the API applied a change recovers 
         expect(requests(`PATCH ${ssoPath}`)).toBe(patchesBefore);
         expect(ssoConfigs()).toHaveLength(1);
         expect(ssoConfigs()[0]).toMatchObject({ isActive: true, allowedEmailDomains: "example.com, example.org" });
+        // The three resources are recorded now, each through a recovery: the state holds their secrets encrypted only.
+        expect(await recorded()).toEqual(["ci-identity", "sso", "unleash"]);
+        assertNoLeaks({ "stack export": await deployment() }, secretValues());
     }, 300_000);
 
     test("update of IdentityOidcAuth re-run by `pulumi up` alone (no refresh) also converges, repeating at most the one request", async () => {
@@ -313,14 +343,14 @@ describeWithEngine("a pulumi run killed after the API applied a change recovers 
         expect(await pendingOperations()).toEqual(["updating ci-identity"]);
 
         const patchesBefore = requests(`PATCH ${identityPath()}`);
-        await t.cli(["cancel", "--yes"]);
-        const rerun = await t.cli(["up", "--yes"]);
+        await pulumi(["cancel", "--yes"]);
+        const rerun = await pulumi(["up", "--yes"]);
         expect(rerun.stdout).toMatch(/interrupted while updating/); // the engine's warning about the pending operation
         expect(requests(`PATCH ${identityPath()}`) - patchesBefore).toBeLessThanOrEqual(1);
         expect(await pendingOperations()).toEqual([]);
         expect(identityAuths()).toHaveLength(1);
         expect(identityAuths()[0]).toMatchObject({ accessTokenTTL: 1800, accessTokenMaxTTL: 7200 });
-        const check = await t.cli(["preview", "--refresh", "--expect-no-changes"], { allowFailure: true });
+        const check = await pulumi(["preview", "--refresh", "--expect-no-changes"], { allowFailure: true });
         expect({ status: check.status, output: check.status === 0 ? "" : check.stdout + check.stderr }).toEqual({ status: 0, output: "" });
     }, 300_000);
 
@@ -348,4 +378,9 @@ describeWithEngine("a pulumi run killed after the API applied a change recovers 
         expect(ssoConfigs()[0]!.isActive).toBe(false);
         expect(unleashSettings()).toMatchObject({ enabled: false });
     }, 300_000);
+
+    test("no secret or credential in anything the killed runs and the recovery printed, nor in the state", async () => {
+        expect(Object.keys(transcripts).length).toBeGreaterThan(20);
+        assertNoLeaks({ ...transcripts, "stack export": await deployment() }, secretValues());
+    });
 });
