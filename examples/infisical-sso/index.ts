@@ -36,8 +36,7 @@ const sso = new OidcSsoConfig("org-sso", {
     configurationType,
     ...endpoints,
     clientId: config.require("clientId"),
-    // Write-only in Infisical: Pulumi keeps a salted hash to notice when *you* change it, but a change made in the
-    // Infisical console cannot be seen. Rotate it here.
+    // Stored encrypted; Infisical returns it, so a change made in the console shows (masked) in `pulumi refresh`.
     clientSecret: config.requireSecret("clientSecret"),
     // "example.com, example.org"; empty lets any verified email of the identity provider sign in.
     allowedEmailDomains: config.get("allowedEmailDomains") ?? "",

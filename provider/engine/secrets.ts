@@ -1,9 +1,9 @@
 /**
- * Secret handling: salted hashes for write-only secrets, masking, and redaction of error text.
+ * Secret handling: salted hashes of secret values, masking, and redaction of error text.
  *
  * The dynamic provider receives every input in plain text (it does not accept secrets), so everything it logs,
- * throws or returns must be free of them. Write-only secrets (the API never returns them) are kept in the state as
- * a salted, slow hash: enough to notice that the desired value changed, useless to recover the value.
+ * throws or returns must be free of them. Beside each secret the state keeps a salted, slow hash: engine events and
+ * diffs mask secret values, and the hash is how a change of one still shows; it is useless to recover the value.
  */
 import { randomBytes, scrypt, timingSafeEqual } from "crypto";
 
