@@ -7,6 +7,7 @@
  * trust rules; and, opt-in, the identity provider's discovery document. Preview-time unknowns are passed through and
  * skip the rules that need them. Check makes no request unless `verifyDiscovery` is on.
  */
+import { distance } from "fastest-levenshtein";
 import { z } from "zod";
 import { baseUrlProblem, missingCredentialsMessage, missingUrlMessage, ResolvedConnection } from "../connection";
 import { acceptRisksProblems, trustFailures } from "./trust-check";
@@ -148,7 +149,8 @@ function ownerProblem(model: ResourceModel, inputs: Props, unknown: Set<string>,
 
 function unknownProperty(model: ResourceModel, schema: z.ZodObject<z.ZodRawShape>, path: ReadonlyArray<PropertyKey>, key: string): Failure {
     const candidates = path.length === 0 ? Object.keys(schema.shape) : path[0] === "connection" ? Object.keys(connectionSchema(model).shape) : [];
-    const near = candidates.filter((c) => levenshtein(c, key) <= 3).sort((a, b) => levenshtein(a, key) - levenshtein(b, key))[0];
+    const far = (c: string) => distance(c.toLowerCase(), key.toLowerCase());
+    const near = candidates.filter((c) => far(c) <= 3).sort((a, b) => far(a) - far(b))[0];
     return { property: propertyPath([...path, key]), reason: `unknown property of ${model.kind}${near ? `: did you mean "${near}"?` : ""}` };
 }
 
@@ -188,18 +190,4 @@ function propertyPath(path: ReadonlyArray<PropertyKey>): string {
         else out += out === "" ? String(part) : `.${String(part)}`;
     }
     return out;
-}
-
-function levenshtein(a: string, b: string): number {
-    const dp = Array.from({ length: b.length + 1 }, (_, i) => i);
-    for (let i = 1; i <= a.length; i++) {
-        let prev = dp[0];
-        dp[0] = i;
-        for (let j = 1; j <= b.length; j++) {
-            const tmp = dp[j];
-            dp[j] = Math.min(dp[j] + 1, dp[j - 1] + 1, prev + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1));
-            prev = tmp;
-        }
-    }
-    return dp[b.length];
 }
