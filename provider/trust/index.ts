@@ -4,8 +4,10 @@
  * Each rule has an id, a severity, a one-line reason and the fix, and a section in docs/trust.md. They run on the
  * desired settings at `pulumi preview` (the engine's `check`: an error fails unless the resource lists the rule id
  * in `acceptRisks`; a warning is printed) and on the live settings in audits (`oidc-audit`). Pure functions: no
- * I/O, no engine imports; `settings` may be raw inputs or normalized state outputs (both shapes are read).
+ * I/O; `settings` may be raw inputs or normalized state outputs (both shapes are read).
  */
+import { containsUnknown } from "../engine/values";
+import { ROOT_ROLE_IDS } from "../resources/unleash-oidc-settings";
 import { issuerUrl, PUBLIC_MAIL_DOMAINS, publicIssuerOf, type PublicIssuer } from "./issuers";
 import { ownerReach, type OwnerReach } from "./patterns";
 
@@ -52,17 +54,10 @@ export const TRUST_RULE_IDS: readonly string[] = TRUST_RULES.map((r) => r.id);
 export const LONG_TOKEN_SECONDS = 24 * 60 * 60;
 
 /** Unleash's predefined Admin root role id (Admin 1, Editor 2, Viewer 3). */
-export const UNLEASH_ADMIN_ROLE_ID = 1;
+export const UNLEASH_ADMIN_ROLE_ID = ROOT_ROLE_IDS.Admin;
 
-/** The preview-time unknown the SDK sends for values not known yet (runtime/rpc.unknownValue). */
-const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-
-function unknown(value: unknown): boolean {
-    if (value === UNKNOWN) return true;
-    if (Array.isArray(value)) return value.some(unknown);
-    if (typeof value === "object" && value !== null) return Object.values(value).some(unknown);
-    return false;
-}
+/** Whether the value is, or holds, a preview-time unknown (no finding is made about it). */
+const unknown = containsUnknown;
 
 function finding(ruleId: string, property: string, reason: string, fix: string): TrustFinding {
     const rule = TRUST_RULES.find((r) => r.id === ruleId);
