@@ -104,14 +104,15 @@ describeWithEngine("the package installed as users install it", () => {
     });
 
     test("the tarball holds the built package and nothing else", () => {
-        for (const needed of ["package.json", "README.md", "CHANGELOG.md", "dist/provider/index.js", "dist/provider/index.d.ts", "dist/cli/oidc-drift.js", "dist/reference-backend/src/index.js"]) {
+        // docs/trust.md: the trust rules' errors link to it; docs/provider.md: how the resources behave.
+        for (const needed of ["package.json", "README.md", "CHANGELOG.md", "docs/trust.md", "docs/provider.md", "dist/provider/index.js", "dist/provider/index.d.ts", "dist/cli/oidc-drift.js", "dist/reference-backend/src/index.js"]) {
             expect(tarballFiles).toContain(needed);
         }
         // Every file the exports and bin name is there.
         const named = [pkg.main, pkg.types, ...Object.values(pkg.bin as Record<string, string>)];
         for (const target of Object.values(pkg.exports as Record<string, string | Record<string, string>>)) named.push(...(typeof target === "string" ? [target] : Object.values(target)));
         for (const file of named) expect(tarballFiles).toContain(file.replace(/^\.\//, ""));
-        const unexpected = tarballFiles.filter((f) => !["package.json", "README.md", "CHANGELOG.md"].includes(f) && !/^dist\/(provider|cli|reference-backend\/src)\/.+\.(js|d\.ts)$/.test(f));
+        const unexpected = tarballFiles.filter((f) => !["package.json", "README.md", "CHANGELOG.md", "docs/trust.md", "docs/provider.md"].includes(f) && !/^dist\/(provider|cli|reference-backend\/src)\/.+\.(js|d\.ts)$/.test(f));
         expect(unexpected).toEqual([]);
         // Each compiled file comes from a source of this version (nothing stale), and no test code is shipped.
         const stale = tarballFiles.filter((f) => f.startsWith("dist/")).filter((f) => !fs.existsSync(path.join(repoRoot, f.replace(/^dist\//, "").replace(/(\.d\.ts|\.js)$/, ".ts"))));
