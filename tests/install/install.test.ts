@@ -112,7 +112,7 @@ describeWithEngine("the package installed as users install it", () => {
         const named = [pkg.main, pkg.types, ...Object.values(pkg.bin as Record<string, string>)];
         for (const target of Object.values(pkg.exports as Record<string, string | Record<string, string>>)) named.push(...(typeof target === "string" ? [target] : Object.values(target)));
         for (const file of named) expect(tarballFiles).toContain(file.replace(/^\.\//, ""));
-        const unexpected = tarballFiles.filter((f) => !["package.json", "README.md", "CHANGELOG.md", "docs/trust.md", "docs/provider.md"].includes(f) && !/^dist\/(provider|cli|reference-backend\/src)\/.+\.(js|d\.ts)$/.test(f));
+        const unexpected = tarballFiles.filter((f) => !["package.json", "README.md", "CHANGELOG.md", "LICENSE", "docs/trust.md", "docs/provider.md"].includes(f) && !/^dist\/(provider|cli|reference-backend\/src)\/.+\.(js|d\.ts)$/.test(f));
         expect(unexpected).toEqual([]);
         // Each compiled file comes from a source of this version (nothing stale), and no test code is shipped.
         const stale = tarballFiles.filter((f) => f.startsWith("dist/")).filter((f) => !fs.existsSync(path.join(repoRoot, f.replace(/^dist\//, "").replace(/(\.d\.ts|\.js)$/, ".ts"))));
