@@ -135,6 +135,11 @@ export async function update(model: ResourceModel, session: ApiSession, id: stri
         await warn(`${model.describe(key, session.target)}: moved from ${from}; nothing was changed on ${from} (if that is another server, its object is left as it was)`);
         // On the new URL the object is whatever that server holds: compare against it, not against the state.
         if (!current || (model.desc.singleton && !model.isEnabled(current.obj))) return recreate(model, session, key, ins, old, "is not on the new URL yet");
+        // Keyed objects are the same object wherever their id answers. A per-instance singleton is only when it holds
+        // what this resource recorded; else it is another instance's, and create's takeover rules apply.
+        if (model.desc.key.length === 0 && model.differences(current.obj, old).length > 0) {
+            return recreate(model, session, key, ins, old, "on the new URL holds other settings than the ones recorded");
+        }
         for (const f of model.differences(current.obj, ins)) changed.add(f);
         if (changed.size === 0) return { outs: await outputsFrom(model, current.obj, old, ins, session.target, old) };
     }

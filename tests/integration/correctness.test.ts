@@ -168,6 +168,21 @@ describe("#18 (2) another address of the same server", () => {
         expect((await unleashApi(to.url, to.adminToken).get()).json).toMatchObject({ enabled: true, clientId: "unleash-correctness", secret: SECRET });
         expect((await unleashApi(from.url, from.adminToken).get()).json.enabled).toBe(true);
     });
+
+    test("Unleash moved onto an instance whose login another team set up: refused without adoptExisting, never overwritten", async () => {
+        const from = A.unleash.instances[2];
+        const to = A.unleash.instances[3];
+        const theirs = { enabled: true, discoverUrl: `${A.issuer.url}/.well-known/openid-configuration`, clientId: "their-app", secret: OTHER_SECRET };
+        expect((await unleashApi(to.url, to.adminToken).post(theirs)).status).toBe(200);
+        const res = new SimulatedResource(provider("UnleashOidcSettings"));
+        await res.up(unleashAt(from));
+        const err = await rejection(res.up(unleashAt(to)));
+        produced.movedOntoTheirs = err;
+        expect(err.message).toContain("already exists, is in use and differs from the desired settings (clientId, secret)");
+        expect((await unleashApi(to.url, to.adminToken).get()).json).toMatchObject({ clientId: "their-app", secret: OTHER_SECRET });
+        expect((await res.up(unleashAt(to, { adoptExisting: true }))).op).toBe("update");
+        expect((await unleashApi(to.url, to.adminToken).get()).json).toMatchObject({ clientId: "unleash-correctness", secret: SECRET });
+    });
 });
 
 describe("#18 (3) one SSO configuration per organization", () => {
