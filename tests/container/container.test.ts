@@ -13,8 +13,8 @@ import * as net from "net";
 import * as path from "path";
 import { createInterface } from "readline";
 import { promisify } from "util";
-import { request } from "undici";
 import { describeWithEngine, newStack, repoRoot, TestStack } from "../e2e/harness";
+import { api } from "../helpers/direct-api";
 
 const run = promisify(execFile);
 const programDir = path.join(repoRoot, "tests", "e2e", "program");
@@ -72,15 +72,6 @@ async function freePort(): Promise<number> {
     });
 }
 
-async function api(method: string, url: string, authorization: string, body?: unknown): Promise<{ status: number; json: any }> {
-    const res = await request(url, {
-        method: method as "GET",
-        headers: { authorization, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.body.text();
-    return { status: res.statusCode, json: text ? JSON.parse(text) : undefined };
-}
 
 interface RunningContainer {
     ready: any;

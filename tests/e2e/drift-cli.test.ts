@@ -6,10 +6,10 @@
 import { execFile } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { request } from "undici";
 import { startBackend } from "../../reference-backend/src";
 import { assertNoLeaks, credentialsOf } from "../helpers/leak-scan";
 import { describeWithEngine, newStack, repoRoot, TestStack } from "./harness";
+import { api } from "../helpers/direct-api";
 
 type Backend = Awaited<ReturnType<typeof startBackend>>;
 
@@ -18,15 +18,6 @@ const nodeBin = path.join(repoRoot, "node_modules", ".bin", "node");
 const SSO_SECRET = "sso-secret-drift-cli-4be1";
 const UNLEASH_SECRET = "unleash-secret-drift-cli-77c0";
 
-async function api(method: "GET" | "POST" | "PATCH" | "DELETE", url: string, authorization: string, body?: unknown) {
-    const res = await request(url, {
-        method,
-        headers: { authorization, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.body.text();
-    return { status: res.statusCode, json: text ? JSON.parse(text) : undefined };
-}
 
 describeWithEngine("oidc-drift against a deployed stack", () => {
     let backend: Backend;

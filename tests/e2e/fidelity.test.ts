@@ -20,9 +20,9 @@ import { execFile } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { request } from "undici";
 import { startBackend } from "../../reference-backend/src";
 import { assertNoLeaks, credentialsOf } from "../helpers/leak-scan";
+import { api } from "../helpers/direct-api";
 import { describeWithEngine, newStack, repoRoot, TestStack } from "./harness";
 
 type Backend = Awaited<ReturnType<typeof startBackend>>;
@@ -43,22 +43,6 @@ const MOVE_UNLEASH_SECRET = "unleash-secret-move-a81c44";
 const SECRETS = { SSO_SECRET, SSO_SECRET_OUT_OF_BAND, UNLEASH_SECRET, LEGACY_SECRET, HAND_MADE_SECRET, MOVE_SSO_SECRET, MOVE_UNLEASH_SECRET };
 
 const ENFORCEMENT_WARNING = "switches off SSO enforcement and SCIM";
-
-async function api(method: "GET" | "POST" | "PATCH" | "DELETE", url: string, authorization: string, body?: unknown): Promise<{ status: number; json: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
-    const res = await request(url, {
-        method,
-        headers: { authorization, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.body.text();
-    let json: unknown = text;
-    try {
-        json = text ? JSON.parse(text) : undefined;
-    } catch {
-        // not JSON
-    }
-    return { status: res.statusCode, json };
-}
 
 /**
  * The reference backend in this process (the engine's provider process talks to it over HTTP), with its request log

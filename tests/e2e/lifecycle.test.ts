@@ -4,10 +4,10 @@
  */
 import * as path from "path";
 import { EngineEvent } from "@pulumi/pulumi/automation";
-import { request } from "undici";
 import { startBackend } from "../../reference-backend/src";
 import { assertNoLeaks, credentialsOf } from "../helpers/leak-scan";
 import { describeWithEngine, newStack, TestStack } from "./harness";
+import { api } from "../helpers/direct-api";
 
 type Backend = Awaited<ReturnType<typeof startBackend>>;
 
@@ -16,15 +16,6 @@ const SSO_SECRET_1 = "sso-client-secret-e2e-one-7d1f";
 const SSO_SECRET_2 = "sso-client-secret-e2e-two-93ab";
 const UNLEASH_SECRET = "unleash-client-secret-e2e-5c2e";
 
-async function api(method: string, url: string, authorization: string, body?: unknown): Promise<{ status: number; json: any }> {
-    const res = await request(url, {
-        method: method as "GET",
-        headers: { authorization, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.body.text();
-    return { status: res.statusCode, json: text ? JSON.parse(text) : undefined };
-}
 
 /**
  * Outputs that a refresh changed, by resource name. The engine's refresh events carry the old and new outputs but

@@ -11,10 +11,10 @@ import { execFile } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { request } from "undici";
 import { startBackend } from "../../reference-backend/src";
 import { describeWithEngine, engineBin, repoRoot } from "../e2e/harness";
 import { assertNoLeaks, credentialsOf } from "../helpers/leak-scan";
+import { api } from "../helpers/direct-api";
 
 type Backend = Awaited<ReturnType<typeof startBackend>>;
 
@@ -49,15 +49,6 @@ function check(what: string, res: Run): Run {
     return res;
 }
 
-async function api(method: "GET" | "PATCH", url: string, authorization: string, body?: unknown): Promise<{ status: number; json: any }> {
-    const res = await request(url, {
-        method,
-        headers: { authorization, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.body.text();
-    return { status: res.statusCode, json: text ? JSON.parse(text) : undefined };
-}
 
 /** Files of the repository's working tree that a clone would have (tracked, plus new files not ignored). */
 async function workingTreeFiles(): Promise<string[]> {

@@ -2,12 +2,15 @@
  * Shared setup of the integration suites: the reference backend in-process on port 0 (real HTTP), the provider
  * runtime configured like the dynamic-provider process would be, and direct API calls "as another admin".
  */
-import { request } from "undici";
 import { clearTokenCache } from "../../provider/connection";
 import { closeAllAgents } from "../../provider/http/client";
 import * as runtime from "../../provider/engine/runtime";
 import { startBackend } from "../../reference-backend/src";
 import { ProviderLike } from "../helpers/engine-sim";
+import { api } from "../helpers/direct-api";
+
+export { api };
+export type { ApiResult } from "../helpers/direct-api";
 
 export type Backend = Awaited<ReturnType<typeof startBackend>>;
 export type Ready = Backend["ready"];
@@ -39,27 +42,6 @@ export function provider(kind: "OidcSsoConfig" | "IdentityOidcAuth" | "UnleashOi
     return runtime.provider(kind) as unknown as ProviderLike;
 }
 
-export interface ApiResult {
-    status: number;
-    json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
-
-/** A direct API call, as another admin or tool would make it. */
-export async function api(method: "GET" | "POST" | "PATCH" | "DELETE", url: string, authorization: string, body?: unknown): Promise<ApiResult> {
-    const res = await request(url, {
-        method,
-        headers: { authorization, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.body.text();
-    let json: unknown = text;
-    try {
-        json = text ? JSON.parse(text) : undefined;
-    } catch {
-        // not JSON
-    }
-    return { status: res.statusCode, json };
-}
 
 export function infisicalApi(ready: Ready, token = ready.infisical.token) {
     const base = ready.infisical.url;

@@ -19,6 +19,7 @@ import { request } from "undici";
 import { startBackend } from "../../reference-backend/src";
 import { describeWithEngine, engineBin, repoRoot } from "../e2e/harness";
 import { assertNoLeaks, credentialsOf } from "../helpers/leak-scan";
+import { api } from "../helpers/direct-api";
 
 type Backend = Awaited<ReturnType<typeof startBackend>>;
 
@@ -42,11 +43,6 @@ interface StateResource {
     outputs?: Record<string, unknown>;
 }
 
-async function api(method: "GET", url: string, authorization: string): Promise<{ status: number; json: any }> {
-    const res = await request(url, { method, headers: { authorization } });
-    const text = await res.body.text();
-    return { status: res.statusCode, json: text ? JSON.parse(text) : undefined };
-}
 
 describeWithEngine("a stack created by version 0.1.0, under the current package", () => {
     let backend: Backend;
