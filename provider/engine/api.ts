@@ -18,7 +18,8 @@ import type { ErrorInfo, HttpClient, HttpResponse } from "../http/client";
 import { ApiError, ProviderError } from "../http/errors";
 import type { ResourceModel } from "./model";
 import type { ErrorRule, GoneRule, RequestContext, RequestSpec } from "./types";
-import { isPlainObject } from "./values";
+import { TARGET_URL } from "./model";
+import { isPlainObject, withoutInternal } from "./values";
 
 type Props = Record<string, unknown>;
 
@@ -53,8 +54,8 @@ export function targetOf(model: ResourceModel, props: Props): string | undefined
 }
 
 /** Where a recorded object lives: the state's targetUrl, else (per-instance singletons, whose id is the URL) the id. */
-export function recordedTarget(model: ResourceModel, state: Props, id: string | undefined, targetField: string): string | undefined {
-    if (typeof state[targetField] === "string") return state[targetField] as string;
+export function recordedTarget(model: ResourceModel, state: Props, id: string | undefined): string | undefined {
+    if (typeof state[TARGET_URL] === "string") return state[TARGET_URL] as string;
     return model.desc.key.length === 0 && id ? id : undefined;
 }
 
@@ -100,6 +101,12 @@ export class ApiSession {
         }
         if (recorded && !conn.url) conn.url = normalizeBaseUrl(recorded);
         return new ApiSession(model, conn);
+    }
+
+    /** A session for the object a state records (refresh and delete), on the URL it records. */
+    static forState(model: ResourceModel, props: Props, id: string): ApiSession {
+        const state = withoutInternal(props);
+        return ApiSession.forRecorded(model, state, recordedTarget(model, state, id));
     }
 
     /** Credentials of this session (to redact from errors). */

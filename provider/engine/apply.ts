@@ -13,7 +13,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { ApiError, ProviderError } from "../http/errors";
-import { ApiSession, matches, recordedTarget } from "./api";
+import { ApiSession, matches } from "./api";
 import { claimOwner, ownerConflictMessage } from "./claims";
 import { warn } from "./log";
 import { NAME_INPUT, ResourceModel, TARGET_URL } from "./model";
@@ -195,10 +195,4 @@ export async function remove(model: ResourceModel, session: ApiSession, id: stri
         }
         throw err;
     }
-}
-
-/** The session for reading or deleting a recorded object (credentials bound to its URL). */
-export function recordedSession(model: ResourceModel, props: Props, id: string): ApiSession {
-    const state = withoutInternal(props);
-    return ApiSession.forRecorded(model, state, recordedTarget(model, state, id, TARGET_URL));
 }

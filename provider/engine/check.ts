@@ -14,6 +14,7 @@ import { acceptRisksProblems, trustFailures } from "./trust-check";
 import { resolveConnection } from "./api";
 import { claimOwner, ownerConflictMessage } from "./claims";
 import { verifyDiscovery } from "./discovery";
+import { engineInputsOf } from "./engine-inputs";
 import { NAME_INPUT, ResourceModel } from "./model";
 import { containsUnknown, isPlainObject, withoutInternal } from "./values";
 
@@ -31,16 +32,19 @@ const unleashConnectionSchema = z.strictObject({
     apiToken: z.string().optional(),
 });
 
-/** The full input schema of a resource: its settings plus the engine inputs it offers. */
+/** The full input schema of a resource: its settings plus the engine inputs it offers (from their one list). */
 export function inputSchema(model: ResourceModel): z.ZodObject<z.ZodRawShape> {
-    const desc = model.desc;
-    const extra: Record<string, z.ZodType> = {
-        connection: connectionSchema(model).optional(),
-        acceptRisks: z.array(z.string({ error: "must be a list of rule ids" }), { error: "must be a list of rule ids" }).optional(),
-    };
-    if (desc.adoptable) extra.adoptExisting = z.boolean({ error: "must be a boolean" }).optional();
-    if (desc.discovery) extra.verifyDiscovery = z.boolean({ error: "must be a boolean" }).optional();
-    return z.strictObject({ ...desc.schema.shape, ...extra });
+    const extra: Record<string, z.ZodType> = {};
+    for (const input of engineInputsOf(model.desc)) {
+        const schema =
+            input.type === "connection"
+                ? connectionSchema(model)
+                : input.type === "boolean"
+                  ? z.boolean({ error: "must be a boolean" })
+                  : z.array(z.string({ error: "must be a list of strings" }), { error: "must be a list of strings" });
+        extra[input.name] = schema.optional();
+    }
+    return z.strictObject({ ...model.desc.schema.shape, ...extra });
 }
 
 function connectionSchema(model: ResourceModel): z.ZodObject<z.ZodRawShape> {
@@ -55,8 +59,8 @@ export function withDefaults(model: ResourceModel, inputs: Props): Props {
         if (rule.computed || rule.default === undefined) continue;
         if (out[field] === undefined) out[field] = rule.default;
     }
-    if (model.desc.adoptable && out.adoptExisting === undefined) out.adoptExisting = false;
-    if (model.desc.discovery && out.verifyDiscovery === undefined) out.verifyDiscovery = false;
+    // Boolean engine inputs (adoptExisting, verifyDiscovery) default to false, as their docs say.
+    for (const input of engineInputsOf(model.desc)) if (input.type === "boolean" && out[input.name] === undefined) out[input.name] = false;
     return out;
 }
 

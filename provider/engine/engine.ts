@@ -17,7 +17,7 @@ import type { z } from "zod";
 import { normalizeBaseUrl } from "../connection";
 import { ProviderError } from "../http/errors";
 import { ApiSession } from "./api";
-import { create, recordedSession, remove, update } from "./apply";
+import { create, remove, update } from "./apply";
 import { checkInputs, inputSchema, withDefaults } from "./check";
 import { ResourceModel } from "./model";
 import { desiredSettings, outputsFrom } from "./outputs";
@@ -58,7 +58,7 @@ export class ResourceEngine implements pulumi.dynamic.ResourceProvider {
 
     async read(id: string, props?: Props): Promise<pulumi.dynamic.ReadResult> {
         let session: ApiSession | undefined;
-        return this.guard([props], () => session, () => read(this.model, (session = recordedSession(this.model, props ?? {}, id)), id, props));
+        return this.guard([props], () => session, () => read(this.model, (session = ApiSession.forState(this.model, props ?? {}, id)), id, props));
     }
 
     async update(id: string, olds: Props, news: Props): Promise<pulumi.dynamic.UpdateResult> {
@@ -68,7 +68,7 @@ export class ResourceEngine implements pulumi.dynamic.ResourceProvider {
 
     async delete(id: string, props: Props): Promise<void> {
         let session: ApiSession | undefined;
-        return this.guard([props], () => session, () => remove(this.model, (session = recordedSession(this.model, props, id)), id, props));
+        return this.guard([props], () => session, () => remove(this.model, (session = ApiSession.forState(this.model, props, id)), id, props));
     }
 
     // ------------------------------------------------------------------------------------------------ for tests and tools

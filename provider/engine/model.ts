@@ -7,7 +7,7 @@ import deepEqual from "deep-equal";
 import { ENGINE_INPUT_DEFS } from "./engine-inputs";
 import type { FieldRule, ResourceDescription } from "./types";
 import { stringsIn } from "./secrets";
-import { containsUnknown, isPlainObject } from "./values";
+import { isPlainObject } from "./values";
 
 type Props = Record<string, unknown>;
 
@@ -189,12 +189,6 @@ export class ResourceModel {
             }
         }
         return out;
-    }
-
-    /** The values of the key fields, or undefined while any is unknown (preview). */
-    knownKey(props: Props): Record<string, string> | undefined {
-        if (this.desc.key.some((k) => containsUnknown(props[k]))) return undefined;
-        return this.keyOf(props);
     }
 }
 

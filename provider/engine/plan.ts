@@ -68,7 +68,7 @@ export async function planChanges(model: ResourceModel, id: string, olds: Props,
     }
 
     // Where the object lives. Only the URL decides; credentials moving are stored for refresh and delete.
-    const oldTarget = recordedTarget(model, old, id, TARGET_URL);
+    const oldTarget = recordedTarget(model, old, id);
     const newTarget = containsUnknown(neu.connection) ? undefined : targetOf(model, neu);
     if (containsUnknown(neu.connection)) {
         note("connection", false, MASK, MASK, true);
