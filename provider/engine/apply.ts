@@ -18,7 +18,7 @@ import { claimOwner, ownerConflictMessage } from "./claims";
 import { warn } from "./log";
 import { NAME_INPUT, ResourceModel, TARGET_URL } from "./model";
 import { desiredSettings, outputsFrom } from "./outputs";
-import { planChanges } from "./plan";
+import { planChanges, unsupportedMessage } from "./plan";
 import type { RequestContext } from "./types";
 import { withoutInternal } from "./values";
 
@@ -52,6 +52,7 @@ export async function create(model: ResourceModel, session: ApiSession, inputs: 
     try {
         const obj = await session.afterWrite(key, body);
         if (!obj) throw new ProviderError(`${model.describe(key, session.target)} was written but cannot be read back`);
+        await warnUnsupported(model, session.target, key, obj, ins);
         return { id, outs: await outputsFrom(model, obj, desiredSettings(model, ins), ins, session.target) };
     } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
@@ -113,6 +114,18 @@ async function writeAll(model: ResourceModel, session: ApiSession, key: Record<s
     return session.send(model.desc.api.update, ctx, { secrets: model.secretValues(ins) });
 }
 
+/**
+ * Tells when the server's answer lacks settings the program sets to something (its version does not have them):
+ * once, when it is learned or the program changes them.
+ */
+async function warnUnsupported(model: ResourceModel, target: string, key: Record<string, string>, obj: Props, ins: Props, old?: Props): Promise<void> {
+    const known = model.unsupportedIn(old);
+    const fields = model.settings.filter(
+        (f) => model.lacks(obj, f) && model.isManaged(ins, f) && !model.same(f, ins[f], undefined) && (!known.has(f) || !model.same(f, old?.[f], ins[f])),
+    );
+    if (fields.length > 0) await warn(unsupportedMessage(model, model.describe(key, target), fields));
+}
+
 // ---------------------------------------------------------------------------------------------------------- update
 
 export async function update(model: ResourceModel, session: ApiSession, id: string, olds: Props, news: Props): Promise<pulumi.dynamic.UpdateResult> {
@@ -128,8 +141,18 @@ export async function update(model: ResourceModel, session: ApiSession, id: stri
     }
 
     const api = model.desc.api;
-    const needsRead = moved || api.update.needsCurrent;
+    // Settings that only some server versions have, changed alone: read first, since a server without them would get
+    // an empty update (Infisical 2024-10 answers that with a 500).
+    const unsupported = model.unsupportedIn(old);
+    const onlyVersioned = changed.size > 0 && [...changed].every((f) => model.rule(f).availableOn !== undefined);
+    const needsRead = moved || api.update.needsCurrent || onlyVersioned;
     const current = needsRead ? await session.read(key) : undefined;
+    if (current) for (const f of changed) if (model.lacks(current.obj, f)) unsupported.add(f);
+    for (const f of unsupported) changed.delete(f);
+    if (current && changed.size === 0 && !moved) {
+        await warnUnsupported(model, session.target, key, current.obj, ins, old);
+        return { outs: await outputsFrom(model, current.obj, { ...old, ...desiredSettings(model, ins) }, ins, session.target, old) };
+    }
     if (moved) {
         const from = String(old[TARGET_URL] ?? id);
         await warn(`${model.describe(key, session.target)}: moved from ${from}; nothing was changed on ${from} (if that is another server, its object is left as it was)`);
@@ -152,11 +175,14 @@ export async function update(model: ResourceModel, session: ApiSession, id: stri
         res = await session.send(api.update, ctx, { secrets: model.secretValues(ins) });
     } catch (err) {
         if (matches(err, api.read.gone)) return recreate(model, session, key, ins, old, "no longer exists");
+        // An older version's words that may mean "gone" (or something else): the object's absence decides.
+        if (matches(err, api.update.goneIfConfirmed) && !(await session.read(key))) return recreate(model, session, key, ins, old, "no longer exists");
         throw err;
     }
     const obj = await session.afterWrite(key, res.body);
     // Infisical answers a PATCH of a missing SSO configuration with 200 and no body: nothing was updated.
     if (!obj) return recreate(model, session, key, ins, old, "no longer exists");
+    await warnUnsupported(model, session.target, key, obj, ins, old);
     return { outs: await outputsFrom(model, obj, { ...old, ...desiredSettings(model, ins) }, ins, session.target, old) };
 }
 

@@ -47,10 +47,17 @@ export async function planChanges(model: ResourceModel, id: string, olds: Props,
         details.push({ property, kind: replace ? "replace" : "update", old: secret ? MASK : oldValue, new: secret ? MASK : newValue });
     };
 
+    const unsupported = model.unsupportedIn(old);
+    const ignored: string[] = [];
     for (const field of model.settings) {
         const rule = model.rule(field);
         const desired = neu[field];
         if (!model.isManaged(neu, field)) continue;
+        if (unsupported.has(field)) {
+            // The server's version lacks the setting: nothing to send, so nothing to plan (said when it changes).
+            if (!containsUnknown(desired) && !model.same(field, old[field], desired)) ignored.push(field);
+            continue;
+        }
         const secret = !!rule.secret;
         if (containsUnknown(desired)) {
             note(field, !!rule.forcesReplacement, old[field], UNKNOWN, secret);
@@ -81,8 +88,17 @@ export async function planChanges(model: ResourceModel, id: string, olds: Props,
     const sameObject =
         model.desc.key.every((k) => !containsUnknown(neu[k]) && model.same(k, old[k], neu[k])) && (!oldTarget || !newTarget || normalizeBaseUrl(oldTarget) === newTarget);
 
-    if (options.warnSideEffects) await warnSideEffects(model, old, diffs, replaces);
+    if (options.warnSideEffects) {
+        await warnSideEffects(model, old, diffs, replaces);
+        if (ignored.length > 0) await warn(unsupportedMessage(model, model.describe(model.keyOf(old), String(old[TARGET_URL] ?? id)), ignored));
+    }
     return { changes: diffs.length > 0, replaces, deleteBeforeReplace: sameObject, diffs, details };
+}
+
+/** Tells that settings the program sets do not exist on the object's server (they are ignored there). */
+export function unsupportedMessage(model: ResourceModel, what: string, fields: readonly string[]): string {
+    const which = fields.map((f) => `${f} (${model.rule(f).availableOn ?? "newer versions have it"})`).join(", ");
+    return `${what}: this server's version does not have ${which}: the setting is not applied and changes to it are ignored until the server is upgraded`;
 }
 
 /** Says at preview what the planned writes do to the rest of the account. */

@@ -51,6 +51,12 @@ export interface FieldRule {
     };
     /** Part of the request URL (path or query), not of the body. */
     inPath?: boolean;
+    /**
+     * Not every server version has this setting: one whose answers lack the field (absent, where newer versions
+     * answer null or a value) does not have it. There it is never sent alone, never compared, listed in the
+     * `unsupportedSettings` output, and the user is told when it is set. The text says which versions have it.
+     */
+    availableOn?: string;
 }
 
 /** A rule over several fields, skipped while any of them is unknown (preview). */
@@ -103,8 +109,11 @@ export interface ApiMapping {
     read: RequestSpec & { gone: GoneRule[] };
     /** Creates the object when it does not exist. */
     create: RequestSpec & { alreadyExists?: GoneRule[] };
-    /** Applies the desired settings to an existing object (also used to adopt one). */
-    update: RequestSpec;
+    /**
+     * Applies the desired settings to an existing object (also used to adopt one). `goneIfConfirmed`: answers that
+     * may mean the object is gone (an older version's words, which could also mean something else): a read decides.
+     */
+    update: RequestSpec & { goneIfConfirmed?: GoneRule[] };
     /** Puts the object in its documented safe state (or deletes it). */
     delete: RequestSpec & {
         gone?: GoneRule[];

@@ -82,9 +82,12 @@ export const identityOidcAuth: ResourceDescription = {
         claimMetadataMapping: {
             doc:
                 'Metadata attached to the identity\'s access tokens from the login token\'s claims: {metadataKey: "claim.path"}. ' +
-                "Empty maps nothing. (Infisical versions without this setting ignore it.)",
+                "Empty maps nothing. Infisical versions without this setting (e.g. the 2024 builds) do not get it: the output " +
+                "`unsupportedSettings` lists it and the provider says so when it is set.",
             default: {},
             normalize: n.stringMap,
+            // The 2024-10 build drops the unknown field, and an update of it alone is empty: 500 "Update by id".
+            availableOn: "Infisical versions from 2025 on",
         },
         caCert: { doc: "PEM CA certificate(s) to trust when Infisical talks to the identity provider. Empty uses the public CAs.", default: "", normalize: n.pem },
         accessTokenTrustedIps: {
@@ -122,7 +125,14 @@ export const identityOidcAuth: ResourceDescription = {
             idempotent: false,
             alreadyExists: [{ status: 400, message: /already/i }, { status: 409 }],
         },
-        update: { method: "PATCH", path: "/api/v1/auth/oidc-auth/identities/{identityId}", body: ({ desired }) => desired, changedOnly: true },
+        update: {
+            method: "PATCH",
+            path: "/api/v1/auth/oidc-auth/identities/{identityId}",
+            body: ({ desired }) => desired,
+            changedOnly: true,
+            // The 2024-10 build's PATCH of an identity without OIDC auth (today's words are in `read.gone`).
+            goneIfConfirmed: [{ status: 400, message: /^Failed to update OIDC Auth$/i }],
+        },
         delete: { method: "DELETE", path: "/api/v1/auth/oidc-auth/identities/{identityId}", gone: [GONE_NOT_ATTACHED, GONE_NO_IDENTITY] },
     },
     deletedState: "the OIDC auth method is revoked from the identity (DELETE); the identity itself stays",

@@ -178,6 +178,17 @@ export const oidcSsoConfig: ResourceDescription = {
     },
     errors: [
         {
+            // The orgSlug-era builds (2024) let only user sessions use the SSO routes: a machine identity gets
+            // 403 "You are not allowed to access this resource", error "Forbidden access to /api/v1/sso/oidc/config…".
+            status: 403,
+            errorName: /^Forbidden access to .*\/sso\/oidc\/config/,
+            replaceMessage: true,
+            hint:
+                "this Infisical server is older: its SSO API accepts only a user's session (not a machine identity) and takes orgSlug, " +
+                "not organizationId. pulumi-oidc-settings needs an Infisical version whose /api/v1/sso/oidc/config takes " +
+                "organizationId (2025 or later), where machine identities with the SSO permission may manage it: upgrade the Infisical server",
+        },
+        {
             errorName: "ValidationFailure",
             message: /orgSlug/,
             replaceMessage: true,
