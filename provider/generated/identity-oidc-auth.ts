@@ -32,7 +32,9 @@ export interface IdentityOidcAuthArgs {
     boundSubject?: pulumi.Input<string>;
     /**
      * Metadata attached to the identity's access tokens from the login token's claims: {metadataKey: "claim.path"}.
-     * Empty maps nothing. (Infisical versions without this setting ignore it.)
+     * Output: each value as Infisical stores it (split at ",", each part trimmed, joined with ", "). Empty maps
+     * nothing. Infisical versions without this setting (e.g. the 2024 builds) do not get it: the output
+     * `unsupportedSettings` lists it and the provider says so when it is set.
      */
     claimMetadataMapping?: pulumi.Input<Record<string, pulumi.Input<string>>>;
     /** PEM CA certificate(s) to trust when Infisical talks to the identity provider. Empty uses the public CAs. */
@@ -124,7 +126,9 @@ export class IdentityOidcAuth extends pulumi.dynamic.Resource {
     declare public readonly boundSubject: pulumi.Output<string>;
     /**
      * Metadata attached to the identity's access tokens from the login token's claims: {metadataKey: "claim.path"}.
-     * Empty maps nothing. (Infisical versions without this setting ignore it.)
+     * Output: each value as Infisical stores it (split at ",", each part trimmed, joined with ", "). Empty maps
+     * nothing. Infisical versions without this setting (e.g. the 2024 builds) do not get it: the output
+     * `unsupportedSettings` lists it and the provider says so when it is set.
      */
     declare public readonly claimMetadataMapping: pulumi.Output<Record<string, string>>;
     /** PEM CA certificate(s) to trust when Infisical talks to the identity provider. Empty uses the public CAs. */

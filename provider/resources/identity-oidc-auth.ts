@@ -82,10 +82,11 @@ export const identityOidcAuth: ResourceDescription = {
         claimMetadataMapping: {
             doc:
                 'Metadata attached to the identity\'s access tokens from the login token\'s claims: {metadataKey: "claim.path"}. ' +
+                'Output: each value as Infisical stores it (split at ",", each part trimmed, joined with ", "). ' +
                 "Empty maps nothing. Infisical versions without this setting (e.g. the 2024 builds) do not get it: the output " +
                 "`unsupportedSettings` lists it and the provider says so when it is set.",
             default: {},
-            normalize: n.stringMap,
+            normalize: n.commaSpacedMap,
             // The 2024-10 build drops the unknown field, and an update of it alone is empty: 500 "Update by id".
             availableOn: "Infisical versions from 2025 on",
         },
