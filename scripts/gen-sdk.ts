@@ -21,7 +21,7 @@ import * as path from "path";
 import { z } from "zod";
 import { engineInputsOf, ENGINE_OUTPUT_DOCS, type EngineInput } from "../provider/engine/engine-inputs";
 import { hashField, TARGET_URL } from "../provider/engine/engine";
-import { NAME_INPUT } from "../provider/engine/model";
+import { NAME_INPUT, UNSUPPORTED } from "../provider/engine/model";
 import type { FieldRule, ResourceDescription } from "../provider/engine/types";
 import { descriptions } from "../provider/resources";
 
@@ -171,6 +171,7 @@ function engineInputProperty(input: EngineInput, desc: ResourceDescription, conn
 }
 
 const STRING: OutputShape = { ts: "string", schema: z.string() };
+const STRING_LIST: OutputShape = { ts: "string[]", schema: z.array(z.string()) };
 
 /** Everything the generated module of one resource declares, in order: settings, engine inputs, computed, engine outputs. */
 export function sdkResource(desc: ResourceDescription): SdkResource {
@@ -204,11 +205,15 @@ export function sdkResource(desc: ResourceDescription): SdkResource {
         .filter(([, rule]) => rule.secret && !rule.computed)
         .map(([name]) => ({ name: hashField(name), doc: ENGINE_OUTPUT_DOCS.secretHash(name), isArg: false, required: false, inputType: "string", output: STRING, secret: false }));
     const target: SdkProperty = { name: TARGET_URL, doc: ENGINE_OUTPUT_DOCS.targetUrl(desc), isArg: false, required: false, inputType: "string", output: STRING, secret: false };
+    const versioned = rules.filter(([, rule]) => rule.availableOn !== undefined).map(([name]) => name);
+    const unsupported: SdkProperty[] = versioned.length
+        ? [{ name: UNSUPPORTED, doc: ENGINE_OUTPUT_DOCS.unsupportedSettings(versioned), isArg: false, required: false, inputType: "string", output: STRING_LIST, secret: false }]
+        : [];
     return {
         desc,
         file: kebab(desc.kind),
         connectionType,
-        properties: [...settings, ...engineInputsOf(desc).map((i) => engineInputProperty(i, desc, connectionType)), ...computed, ...hashes, target],
+        properties: [...settings, ...engineInputsOf(desc).map((i) => engineInputProperty(i, desc, connectionType)), ...computed, ...hashes, ...unsupported, target],
     };
 }
 

@@ -81,6 +81,11 @@ export interface IdentityOidcAuthState extends Partial<IdentityOidcAuthArgs> {
     createdAt?: pulumi.Input<string>;
     /** When it was last changed (ISO 8601). */
     updatedAt?: pulumi.Input<string>;
+    /**
+     * Settings the server's version does not have (of `claimMetadataMapping`): its answers lack them, so they are not
+     * applied there and changes to them are not planned. Absent when the server has them all.
+     */
+    unsupportedSettings?: pulumi.Input<string>;
     /** API base URL (the Infisical site URL) the object lives on. */
     targetUrl?: pulumi.Input<string>;
 }
@@ -89,7 +94,7 @@ const OUTPUTS = [
     "identityId", "oidcDiscoveryUrl", "boundIssuer", "boundAudiences", "boundClaims", "boundSubject",
     "claimMetadataMapping", "caCert", "accessTokenTrustedIps", "accessTokenTTL", "accessTokenMaxTTL",
     "accessTokenNumUsesLimit", "adoptExisting", "verifyDiscovery", "acceptRisks", "connection", "identityOidcAuthId",
-    "createdAt", "updatedAt", "targetUrl",
+    "createdAt", "updatedAt", "unsupportedSettings", "targetUrl",
 ] as const;
 const SECRETS = ["connection"] as const;
 
@@ -171,6 +176,11 @@ export class IdentityOidcAuth extends pulumi.dynamic.Resource {
     declare public readonly createdAt: pulumi.Output<string>;
     /** When it was last changed (ISO 8601). */
     declare public readonly updatedAt: pulumi.Output<string>;
+    /**
+     * Settings the server's version does not have (of `claimMetadataMapping`): its answers lack them, so they are not
+     * applied there and changes to them are not planned. Absent when the server has them all.
+     */
+    declare public readonly unsupportedSettings: pulumi.Output<string[]>;
     /** API base URL (the Infisical site URL) the object lives on. */
     declare public readonly targetUrl: pulumi.Output<string>;
 
