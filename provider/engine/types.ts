@@ -196,7 +196,16 @@ export interface DiscoveryTarget {
     /** JWKS URL to check directly when there is no discovery document (custom configurations). */
     jwksUri?: string;
     /** Issuer the document must announce, and the field it comes from. */
-    expectedIssuer?: { value: string; property: string };
+    expectedIssuer?: {
+        value: string;
+        property: string;
+        /**
+         * The server compares the token's `iss` with this value byte for byte (Infisical's boundIssuer), so the
+         * announced issuer must be exactly it; otherwise (an issuer derived from a discovery URL) spellings of the
+         * same URL are accepted.
+         */
+        exact?: boolean;
+    };
     /** Signing algorithm(s) the JWKS must offer a key for; "HS*" needs no key. */
     algorithms?: string[];
 }

@@ -168,7 +168,8 @@ export const identityOidcAuth: ResourceDescription = {
             ? {
                   property: "oidcDiscoveryUrl",
                   discoveryUrl: v.oidcDiscoveryUrl,
-                  expectedIssuer: typeof v.boundIssuer === "string" ? { value: v.boundIssuer, property: "boundIssuer" } : undefined,
+                  // Infisical verifies `iss` against boundIssuer byte for byte (jsonwebtoken's `issuer` option).
+                  expectedIssuer: typeof v.boundIssuer === "string" ? { value: v.boundIssuer, property: "boundIssuer", exact: true } : undefined,
               }
             : undefined,
 };
