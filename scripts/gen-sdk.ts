@@ -21,7 +21,7 @@ import * as path from "path";
 import { z } from "zod";
 import { engineInputsOf, ENGINE_OUTPUT_DOCS, type EngineInput } from "../provider/engine/engine-inputs";
 import { hashField, TARGET_URL } from "../provider/engine/engine";
-import { NAME_INPUT, UNSUPPORTED } from "../provider/engine/model";
+import { OWNER_INPUT, UNSUPPORTED } from "../provider/engine/model";
 import type { FieldRule, ResourceDescription } from "../provider/engine/types";
 import { descriptions } from "../provider/resources";
 
@@ -293,7 +293,7 @@ export function renderResource(r: SdkResource): string {
         `    constructor(name: string, args: ${kind}Args, opts?: pulumi.CustomResourceOptions);`,
         `    constructor(name: string, argsOrState: ${ctorTypes}, opts?: pulumi.CustomResourceOptions);`,
         `    constructor(name: string, argsOrState: ${ctorTypes}, opts?: pulumi.CustomResourceOptions) {`,
-        `        super(forwarders.${kind}, name, resourceProps(name, argsOrState, SECRETS, OUTPUTS), withSecretOutputs(opts, SECRETS), "${desc.module}", "${desc.type}");`,
+        `        super(forwarders.${kind}, name, resourceProps(name, "${desc.module}", "${desc.type}", argsOrState, SECRETS, OUTPUTS, opts), withSecretOutputs(opts, SECRETS), "${desc.module}", "${desc.type}");`,
         "    }",
         "",
         ...jsdoc(
@@ -323,14 +323,22 @@ export type OutputsOf<T> = { [K in keyof T]-?: pulumi.Output<NonNullable<pulumi.
 /**
  * The properties a class registers: its arguments (or state) with the secret ones wrapped as secrets, so they are
  * encrypted in the state whatever the caller passed; every output key present (undefined) so that the SDK exposes it
- * as an output property; and the resource's name as the internal input ${NAME_INPUT}, so that the provider can name
- * the other resource when two of a program claim the same object.
+ * as an output property; and the resource's URN as the internal input ${OWNER_INPUT}, so that the provider can tell
+ * (and name) two resources of a program that claim the same object, even when they share a name under components.
  */
-export function resourceProps(name: string, argsOrState: object | undefined, secretKeys: readonly string[], outputKeys: readonly string[]): Record<string, unknown> {
+export function resourceProps(
+    name: string,
+    module: string,
+    type: string,
+    argsOrState: object | undefined,
+    secretKeys: readonly string[],
+    outputKeys: readonly string[],
+    opts: pulumi.CustomResourceOptions | undefined,
+): Record<string, unknown> {
     const props: Record<string, unknown> = {};
     for (const key of outputKeys) props[key] = undefined;
     Object.assign(props, argsOrState ?? {});
-    props["${NAME_INPUT}"] = name;
+    props["${OWNER_INPUT}"] = pulumi.createUrn(name, \`pulumi-nodejs:dynamic/\${module}:\${type}\`, opts?.parent);
     for (const key of secretKeys) {
         if (props[key] !== undefined && props[key] !== null) props[key] = pulumi.secret(pulumi.output(props[key] as pulumi.Input<unknown>));
     }

@@ -16,7 +16,7 @@ import { ApiError, ProviderError } from "../http/errors";
 import { ApiSession, matches } from "./api";
 import { claimOwner, ownerConflictMessage } from "./claims";
 import { warn } from "./log";
-import { NAME_INPUT, ResourceModel, TARGET_URL } from "./model";
+import { OWNER_INPUT, ResourceModel, TARGET_URL } from "./model";
 import { desiredSettings, outputsFrom } from "./outputs";
 import { planChanges, unsupportedMessage } from "./plan";
 import type { RequestContext } from "./types";
@@ -44,8 +44,8 @@ export async function create(model: ResourceModel, session: ApiSession, inputs: 
     const ins = withoutInternal(inputs);
     const key = model.keyOf(ins);
     for (const k of model.desc.key) if (!key[k]) throw new ProviderError(`${k} is required`);
-    const owner = claimOwner(model, session.target, key, inputs[NAME_INPUT]);
-    if (owner !== undefined) throw new ProviderError(ownerConflictMessage(model, key, session.target, String(inputs[NAME_INPUT]), owner));
+    const owner = claimOwner(model, session.target, key, inputs[OWNER_INPUT]);
+    if (owner !== undefined) throw new ProviderError(ownerConflictMessage(model, key, session.target, String(inputs[OWNER_INPUT]), owner));
 
     const body = await createOrTakeOver(model, session, key, ins);
     const id = model.idOf(key, session.target);

@@ -15,7 +15,7 @@ import { resolveConnection } from "./api";
 import { claimOwner, ownerConflictMessage } from "./claims";
 import { verifyDiscovery } from "./discovery";
 import { engineInputsOf } from "./engine-inputs";
-import { NAME_INPUT, ResourceModel } from "./model";
+import { OWNER_INPUT, ResourceModel } from "./model";
 import { containsUnknown, isPlainObject, withoutInternal } from "./values";
 
 type Props = Record<string, unknown>;
@@ -103,7 +103,7 @@ export async function checkInputs(model: ResourceModel, schema: z.ZodObject<z.Zo
         if (problem) fail({ property: "connection", reason: problem });
     }
 
-    const ownerFailure = failures.length === 0 ? ownerProblem(model, inputs, unknown, news[NAME_INPUT]) : undefined;
+    const ownerFailure = failures.length === 0 ? ownerProblem(model, inputs, unknown, news[OWNER_INPUT]) : undefined;
     if (ownerFailure) fail(ownerFailure);
 
     if (!unknown.has("acceptRisks")) for (const f of acceptRisksProblems(inputs.acceptRisks)) fail(f);
@@ -119,7 +119,7 @@ export async function checkInputs(model: ResourceModel, schema: z.ZodObject<z.Zo
 
     const out: Props = { ...inputs };
     for (const k of unknown) out[k] = given[k];
-    if (typeof news[NAME_INPUT] === "string") out[NAME_INPUT] = news[NAME_INPUT];
+    if (typeof news[OWNER_INPUT] === "string") out[OWNER_INPUT] = news[OWNER_INPUT];
     return failures.length > 0 ? { inputs: out, failures } : { inputs: out };
 }
 

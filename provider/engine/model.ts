@@ -17,8 +17,11 @@ export const ENGINE_INPUTS: readonly string[] = ENGINE_INPUT_DEFS.map((input) =>
 export const TARGET_URL = "targetUrl";
 /** Output: settings the server's version does not have (fields with `availableOn` its answers lack). */
 export const UNSUPPORTED = "unsupportedSettings";
-/** Internal input set by the typed classes: the resource's name in the program (to name the other owner of an object). */
-export const NAME_INPUT = "__resourceName";
+/**
+ * Internal input set by the typed classes: the resource's URN, unique in the program (type chain and name), to tell
+ * two resources that claim the same object apart and name them. (0.2.0 set `__resourceName`, the short name.)
+ */
+export const OWNER_INPUT = "__resourceUrn";
 
 /** Output holding the salted hash of a secret field's value: how a change of it shows in events that mask secrets. */
 export function hashField(field: string): string {

@@ -187,7 +187,7 @@ export class IdentityOidcAuth extends pulumi.dynamic.Resource {
     constructor(name: string, args: IdentityOidcAuthArgs, opts?: pulumi.CustomResourceOptions);
     constructor(name: string, argsOrState: IdentityOidcAuthArgs | IdentityOidcAuthState, opts?: pulumi.CustomResourceOptions);
     constructor(name: string, argsOrState: IdentityOidcAuthArgs | IdentityOidcAuthState, opts?: pulumi.CustomResourceOptions) {
-        super(forwarders.IdentityOidcAuth, name, resourceProps(name, argsOrState, SECRETS, OUTPUTS), withSecretOutputs(opts, SECRETS), "infisical", "IdentityOidcAuth");
+        super(forwarders.IdentityOidcAuth, name, resourceProps(name, "infisical", "IdentityOidcAuth", argsOrState, SECRETS, OUTPUTS, opts), withSecretOutputs(opts, SECRETS), "infisical", "IdentityOidcAuth");
     }
 
     /**
