@@ -93,8 +93,15 @@ async function createOrTakeOver(model: ResourceModel, session: ApiSession, key: 
 
     if (model.isEnabled(existing.obj)) {
         const differing = model.differences(existing.obj, ins);
-        // Identical to the desired object: nothing to tell it apart from the one a killed run created.
-        if (differing.length === 0) return existing.body;
+        // Identical to the desired object: nothing to tell it apart from the one a killed run created. Said, so that a
+        // second stack pointed at the same object does not go unnoticed (destroying either would remove it for both).
+        if (differing.length === 0) {
+            await warn(
+                `${model.describe(key, session.target)} already existed with exactly the desired settings: taken over without a write. ` +
+                    "If another stack or tool manages it too, destroying either one removes it for both",
+            );
+            return existing.body;
+        }
         if (!ins.adoptExisting) throw new ProviderError(existsMessage(model, key, session.target, differing));
     }
     // Disabled (the safe state delete leaves), or adopted: apply every desired setting to it.

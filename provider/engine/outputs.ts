@@ -11,8 +11,9 @@
  *   kept from the previous state while no answer says otherwise;
  * - `targetUrl`, and the engine inputs given (`connection` as a secret output, `adoptExisting`, ...).
  */
+import { currentUrn } from "./log";
 import { hashSecret, matchesHash, saltOf } from "./secrets";
-import { ENGINE_INPUTS, hashField, ResourceModel, TARGET_URL, UNSUPPORTED } from "./model";
+import { ENGINE_INPUTS, hashField, OWNER_INPUT, ResourceModel, TARGET_URL, UNSUPPORTED } from "./model";
 import { compact } from "./values";
 
 type Props = Record<string, unknown>;
@@ -55,6 +56,9 @@ export async function outputsFrom(model: ResourceModel, obj: Props | undefined, 
     if (unsupported.size > 0) out[UNSUPPORTED] = [...unsupported].sort();
     out[TARGET_URL] = target;
     for (const k of ENGINE_INPUTS) if (inputs[k] !== undefined) out[k] = inputs[k];
+    // Kept for refresh and delete, whose calls carry only the state: their warnings are shown under the resource too.
+    const urn = currentUrn();
+    if (urn) out[OWNER_INPUT] = urn;
     return compact(out);
 }
 

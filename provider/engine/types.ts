@@ -40,6 +40,11 @@ export interface FieldRule {
     /** Output only, set from API responses (ids, timestamps); never compared, never reported as drift. */
     computed?: boolean;
     /**
+     * With `computed`: the server's own id of the object. A read that finds another value means the object was
+     * deleted and created again outside Pulumi; refresh says so, and `oidc-drift` reports it as replaced.
+     */
+    objectId?: boolean;
+    /**
      * The server derives this field from another one when only that one is given (Unleash resolves
      * `defaultRootRole` to `defaultRootRoleId`). While the user manages the source field and not this one, this one
      * is output only: never carried back in full-replace bodies, never compared, never reported as drift.

@@ -100,7 +100,7 @@ export const identityOidcAuth: ResourceDescription = {
         accessTokenTTL: { doc: `Lifetime of an access token in seconds (0..${MAX_TTL_SECONDS}, at most accessTokenMaxTTL; default ${DEFAULT_TTL_SECONDS}).`, default: DEFAULT_TTL_SECONDS, normalize: n.num },
         accessTokenMaxTTL: { doc: `Maximum lifetime of an access token, renewals included, in seconds (0..${MAX_TTL_SECONDS}; default ${DEFAULT_TTL_SECONDS}).`, default: DEFAULT_TTL_SECONDS, normalize: n.num },
         accessTokenNumUsesLimit: { doc: "How many times an access token can be used; 0 (default) means unlimited.", default: 0, normalize: n.num },
-        identityOidcAuthId: { doc: "ID of the OIDC auth object in Infisical.", computed: true, responseName: "id" },
+        identityOidcAuthId: { doc: "ID of the OIDC auth object in Infisical.", computed: true, objectId: true, responseName: "id" },
         createdAt: { doc: "When the OIDC auth was attached (ISO 8601).", computed: true },
         updatedAt: { doc: "When it was last changed (ISO 8601).", computed: true },
     },

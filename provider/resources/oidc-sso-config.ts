@@ -103,7 +103,7 @@ export const oidcSsoConfig: ResourceDescription = {
             default: "RS256",
             normalize: (v) => (v === null || v === undefined ? "RS256" : v),
         },
-        configId: { doc: "ID of the configuration object in Infisical.", computed: true, responseName: "id" },
+        configId: { doc: "ID of the configuration object in Infisical.", computed: true, objectId: true, responseName: "id" },
     },
     rules: [
         {
