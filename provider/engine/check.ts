@@ -51,12 +51,18 @@ function connectionSchema(model: ResourceModel): z.ZodObject<z.ZodRawShape> {
     return model.desc.service === "infisical" ? infisicalConnectionSchema : unleashConnectionSchema;
 }
 
-/** Inputs with defaults applied where absent (null counts as absent). */
-export function withDefaults(model: ResourceModel, inputs: Props): Props {
+/**
+ * Inputs with defaults applied where absent (null counts as absent). A resource recorded by an older version (`olds`
+ * holds its inputs) gets no default for a field that version did not have: the field stays unmanaged until the
+ * program sets it, so an upgrade alone never plans a change (nor labels one with a field that does not change).
+ */
+export function withDefaults(model: ResourceModel, inputs: Props, olds: Props = {}): Props {
     const out: Props = {};
     for (const [k, v] of Object.entries(inputs)) if (v !== null && v !== undefined) out[k] = v;
+    const recorded = model.settings.some((f) => olds[f] !== undefined);
     for (const [field, rule] of Object.entries(model.desc.fields)) {
         if (rule.computed || rule.default === undefined) continue;
+        if (recorded && !(field in olds)) continue;
         if (out[field] === undefined) out[field] = rule.default;
     }
     // Boolean engine inputs (adoptExisting, verifyDiscovery) default to false, as their docs say.
@@ -69,7 +75,7 @@ export async function checkInputs(model: ResourceModel, schema: z.ZodObject<z.Zo
     const unknown = new Set(Object.keys(given).filter((k) => containsUnknown(given[k])));
     const known: Props = {};
     for (const [k, v] of Object.entries(given)) if (!unknown.has(k)) known[k] = v;
-    const inputs = withDefaults(model, known);
+    const inputs = withDefaults(model, known, withoutInternal(olds));
 
     const failures: Failure[] = [];
     const failed = new Set<string>();

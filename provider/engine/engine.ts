@@ -49,7 +49,7 @@ export class ResourceEngine implements pulumi.dynamic.ResourceProvider {
     }
 
     async diff(id: string, olds: Props, news: Props): Promise<EngineDiffResult> {
-        return this.guard([olds, news], undefined, () => planChanges(this.model, id, olds, news, { warnSideEffects: true }));
+        return this.guard([olds, news], undefined, () => planChanges(this.model, id, olds, news, { explain: true }));
     }
 
     async create(inputs: Props): Promise<pulumi.dynamic.CreateResult> {

@@ -60,7 +60,16 @@ function engine(): EngineClient | undefined {
 }
 
 /** Shows a warning in the run's output (once per process for the same text). Never throws, never waits long. */
-export async function warn(message: string): Promise<void> {
+export function warn(message: string): Promise<void> {
+    return log("WARNING", message);
+}
+
+/** Shows an informational line under the resource (e.g. which fields an update changes). */
+export function info(message: string): Promise<void> {
+    return log("INFO", message);
+}
+
+async function log(severity: "INFO" | "WARNING", message: string): Promise<void> {
     const urn = current.getStore() ?? "";
     if (sent.has(`${urn}\n${message}`)) return;
     sent.add(`${urn}\n${message}`);
@@ -70,10 +79,10 @@ export async function warn(message: string): Promise<void> {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const { LogRequest, LogSeverity } = require("@pulumi/pulumi/proto/engine_pb") as {
             LogRequest: new () => { setSeverity(s: number): void; setMessage(m: string): void; setUrn(u: string): void };
-            LogSeverity: { WARNING: number };
+            LogSeverity: { INFO: number; WARNING: number };
         };
         const req = new LogRequest();
-        req.setSeverity(LogSeverity.WARNING);
+        req.setSeverity(LogSeverity[severity]);
         req.setMessage(message);
         req.setUrn(urn);
         await new Promise<void>((resolve) => {
@@ -84,7 +93,7 @@ export async function warn(message: string): Promise<void> {
             });
         });
     } catch {
-        process.stderr.write(`warning: ${message}\n`);
+        process.stderr.write(`${severity.toLowerCase()}: ${message}\n`);
     }
 }
 
