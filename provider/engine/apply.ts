@@ -216,16 +216,27 @@ export async function remove(model: ResourceModel, session: ApiSession, id: stri
     }
     const effect = model.desc.sideEffects?.delete;
     if (effect) await warn(`${model.describe(key, session.target)} is being deleted: ${effect}`);
-    const ctx: RequestContext = { key, desired: {}, current: current?.obj, carried: model.carried(current?.obj, {}) };
-    try {
-        await session.send(spec, ctx);
-    } catch (err) {
-        if (matches(err, spec.gone) || matches(err, model.desc.api.read.gone)) return;
-        if (spec.fallback && err instanceof ApiError && matches(err, [spec.fallback.on])) {
-            await session.send({ ...spec, body: spec.fallback.body }, ctx);
-            await warn(`${model.describe(key, session.target)}: ${spec.fallback.note}`);
-            return;
+    // Settings the API refuses to take back are left out on a second try (see retryWithout), each said once.
+    const leftOut: string[] = [];
+    const notes: string[] = [];
+    for (;;) {
+        const carried = model.carried(current?.obj, {});
+        for (const field of leftOut) delete carried[field];
+        try {
+            await session.send(spec, { key, desired: {}, current: current?.obj, carried });
+            break;
+        } catch (err) {
+            if (matches(err, spec.gone) || matches(err, model.desc.api.read.gone)) return;
+            const retry =
+                err instanceof ApiError
+                    ? spec.retryWithout
+                          ?.map((rule) => ({ rule, fields: (rule.on(err) ?? []).filter((f) => f in carried) }))
+                          .find((r) => r.fields.length > 0)
+                    : undefined;
+            if (!retry) throw err;
+            leftOut.push(...retry.fields);
+            notes.push(retry.rule.note(retry.fields));
         }
-        throw err;
     }
+    for (const note of notes) await warn(`${model.describe(key, session.target)}: ${note}`);
 }

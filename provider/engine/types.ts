@@ -6,6 +6,7 @@
  */
 import type { z } from "zod";
 import type { HttpMethod } from "../http/client";
+import type { ApiError } from "../http/errors";
 import type { Normalizer } from "./normalize";
 
 /** One field of the resource (an input, an output, or both). */
@@ -122,8 +123,11 @@ export interface ApiMapping {
     /** Puts the object in its documented safe state (or deletes it). */
     delete: RequestSpec & {
         gone?: GoneRule[];
-        /** When the delete is refused this way, send `body` instead, and say `note` (what else it changed). */
-        fallback?: { on: GoneRule; body: (ctx: RequestContext) => Record<string, unknown>; note: string };
+        /**
+         * Full-replace deletes (that send the carried settings back): when the API refuses the delete in a way `on`
+         * recognises, it is sent again with the carried settings `on` names left out (cleared), and `note` is said.
+         */
+        retryWithout?: Array<{ on: (err: ApiError) => string[] | undefined; note: (fields: string[]) => string }>;
     };
     /** Property of response bodies holding the object (Infisical wraps identity auth in `identityOidcAuth`). */
     unwrap?: string;

@@ -429,6 +429,7 @@ export class HttpClient {
             apiMessage,
             reqId: fields.reqId,
             errorName: fields.errorName,
+            invalidFields: fields.invalidFields,
             hint,
             attempts,
         });

@@ -18,6 +18,8 @@ export interface ApiErrorDetails {
     reqId?: string;
     /** The API's error kind (Infisical `error`, Unleash `name`). */
     errorName?: string;
+    /** The fields a validation failure names, as the API names them. */
+    invalidFields?: string[];
     hint?: string;
     attempts: number;
 }
@@ -47,6 +49,7 @@ export class ApiError extends Error implements ApiErrorDetails {
     readonly apiMessage?: string;
     readonly reqId?: string;
     readonly errorName?: string;
+    readonly invalidFields: string[];
     readonly hint?: string;
     readonly attempts: number;
 
@@ -59,7 +62,8 @@ export class ApiError extends Error implements ApiErrorDetails {
         if (details.reqId) parts.push(`(reqId: ${details.reqId})`);
         if (details.attempts > 1) parts.push(`[after ${details.attempts} attempts]`);
         let message = parts.join(" ");
-        if (details.hint) message += `. How to fix: ${details.hint}`;
+        // The API's message may end a sentence itself ("Could not load discoverUrl.").
+        if (details.hint) message += `${/[.!?]$/.test(message) ? "" : "."} How to fix: ${details.hint}`;
         super(message);
         this.name = "ApiError";
         this.service = details.service;
@@ -69,6 +73,7 @@ export class ApiError extends Error implements ApiErrorDetails {
         this.apiMessage = details.apiMessage;
         this.reqId = details.reqId;
         this.errorName = details.errorName;
+        this.invalidFields = details.invalidFields ?? [];
         this.hint = details.hint;
         this.attempts = details.attempts;
     }
