@@ -169,9 +169,15 @@ export const oidcSsoConfig: ResourceDescription = {
     },
     objectName: "the organization's SSO settings (Infisical permission: SSO, edit)",
     sideEffects: {
+        // Infisical/infisical backend/src/ee/services/oidc/oidc-config-service.ts updateOidcCfg: every update ends with
+        // orgDAL.updateById(org.id, { authEnforced: false, scimEnabled: false }). Newer builds skip the e-mail check at
+        // SSO login only while the organization enforces SSO (skipEmailVerification = Boolean(organization.authEnforced),
+        // reported in issue #26); older ones decide by the instance's trustOidcEmails.
         update:
             "Infisical switches off SSO enforcement and SCIM for the whole organization (authEnforced and scimEnabled become false) " +
-            "on every update of the SSO configuration through the API; turn them on again in the organization's security settings afterwards",
+            "on every update of the SSO configuration through the API; while enforcement is off, newer Infisical versions ask users " +
+            "to verify their e-mail address again at their next SSO login. Turn enforcement and SCIM on again in the organization's " +
+            "security settings afterwards",
         delete:
             "deactivating the SSO configuration (isActive: false) also switches off SSO enforcement and SCIM for the organization; " +
             "set the resource option `retainOnDelete: true` to leave SSO untouched on destroy",
