@@ -190,7 +190,7 @@ export const oidcSsoConfig: ResourceDescription = {
             errorName: /^Forbidden access to .*\/sso\/oidc\/config/,
             replaceMessage: true,
             hint:
-                "this Infisical server is older: its SSO API accepts only a user's session (not a machine identity) and takes orgSlug, " +
+                "this Infisical server is older: its SSO API accepts only user sessions (not a machine identity) and takes orgSlug, " +
                 "not organizationId. pulumi-oidc-settings needs an Infisical version whose /api/v1/sso/oidc/config takes " +
                 "organizationId (2025 or later), where machine identities with the SSO permission may manage it: upgrade the Infisical server",
         },
