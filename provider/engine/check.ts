@@ -4,12 +4,13 @@
  *
  * In order: defaults applied; the schema (zod) and the description's cross-field rules; a field the program no
  * longer sets is cleared once; the connection can work; no other resource of the program owns the same object; the
- * trust rules; and, opt-in, the identity provider's discovery document. Preview-time unknowns are passed through and
- * skip the rules that need them. Check makes no request unless `verifyDiscovery` is on.
+ * trust rules; the credentials (once per process per server and credential: a login, or one cheap authenticated
+ * request for a static token, see credentialProblem in connection.ts); and, opt-in, the identity provider's discovery
+ * document. Preview-time unknowns are passed through and skip the rules that need them.
  */
 import { distance } from "fastest-levenshtein";
 import { z } from "zod";
-import { baseUrlProblem, missingCredentialsMessage, missingUrlMessage, ResolvedConnection } from "../connection";
+import { baseUrlProblem, credentialProblem, missingCredentialsMessage, missingUrlMessage, ResolvedConnection } from "../connection";
 import { acceptRisksProblems, trustFailures } from "./trust-check";
 import { resolveConnection } from "./api";
 import { claimOwner, ownerConflictMessage } from "./claims";
@@ -23,13 +24,22 @@ type Failure = { property: string; reason: string };
 
 const infisicalConnectionSchema = z.strictObject({
     host: z.string().optional(),
+    caCert: z.string().optional(),
+    auth: z.string().optional(),
     token: z.string().optional(),
     clientId: z.string().optional(),
     clientSecret: z.string().optional(),
+    identityId: z.string().optional(),
+    organizationSlug: z.string().optional(),
+    oidcTokenEnvVar: z.string().optional(),
+    oidcAudience: z.string().optional(),
+    serviceAccountToken: z.string().optional(),
+    serviceAccountTokenPath: z.string().optional(),
 });
 const unleashConnectionSchema = z.strictObject({
     url: z.string().optional(),
     apiToken: z.string().optional(),
+    caCert: z.string().optional(),
 });
 
 /** The full input schema of a resource: its settings plus the engine inputs it offers (from their one list). */
@@ -114,6 +124,12 @@ export async function checkInputs(model: ResourceModel, schema: z.ZodObject<z.Zo
 
     if (!unknown.has("acceptRisks")) for (const f of acceptRisksProblems(inputs.acceptRisks)) fail(f);
     if (failures.length === 0) for (const f of await trustFailures(model, given, inputs, unknown)) fail(f);
+
+    // A wrong credential fails the preview, not the next day's run.
+    if (failures.length === 0 && !unknown.has("connection")) {
+        const problem = await credentialProblem(resolveConnection(model, inputs));
+        if (problem) fail({ property: "connection", reason: problem });
+    }
 
     if (model.desc.discovery && inputs.verifyDiscovery === true && failures.length === 0) {
         const target = model.desc.discovery(inputs);

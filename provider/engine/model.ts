@@ -29,7 +29,7 @@ export function hashField(field: string): string {
 }
 
 /** Connection fields that are credentials (never shown); the URL fields are not secret. */
-export const CREDENTIAL_KEYS = ["token", "clientId", "clientSecret", "apiToken"] as const;
+export const CREDENTIAL_KEYS = ["token", "clientId", "clientSecret", "apiToken", "serviceAccountToken"] as const;
 
 export class ResourceModel {
     readonly desc: ResourceDescription;
