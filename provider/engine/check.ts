@@ -73,6 +73,8 @@ export function withDefaults(model: ResourceModel, inputs: Props, olds: Props = 
     for (const [field, rule] of Object.entries(model.desc.fields)) {
         if (rule.computed || rule.default === undefined) continue;
         if (recorded && !(field in olds)) continue;
+        // Provided by the server from a source the program sets (an auth template): output only.
+        if (rule.derivedFrom && model.sets(out, rule.derivedFrom.field)) continue;
         if (out[field] === undefined) out[field] = rule.default;
     }
     // Boolean engine inputs (adoptExisting, verifyDiscovery) default to false, as their docs say.
