@@ -101,10 +101,13 @@ export class ResourceModel {
         return this.isManaged(inputs, field) && inputs[field] !== "";
     }
 
-    /** Whether a derived field is only the server's resolution of a source field the program sets (not carried). */
+    /**
+     * Whether a derived field is only the server's resolution of a source field the program manages (not carried):
+     * also while the source is being cleared (an Unleash role removed: its stored id must not keep it).
+     */
     isDerivedOnly(inputs: Props, field: string): boolean {
         const derived = this.rule(field).derivedFrom;
-        return !!derived && this.sets(inputs, derived.field) && !this.isManaged(inputs, field);
+        return !!derived && this.isManaged(inputs, derived.field) && !this.isManaged(inputs, field);
     }
 
     // ------------------------------------------------------------------------------------------------ identity
