@@ -72,21 +72,35 @@ function unique(readings: Reading[]): Reading[] {
 }
 
 function readAlternatives(alternatives: AST.Alternative[]): Reading[] {
-    return unique(alternatives.flatMap(readAlternative));
+    return unique(alternatives.flatMap((a) => readAlternative(a, EMPTY)));
 }
 
-function readAlternative(alternative: AST.Alternative): Reading[] {
-    let readings: Reading[] = [EMPTY];
+/**
+ * The readings of one alternative, starting from `from`. At the top of the expression `from` is a wildcard and a
+ * wildcard is appended unless `$` was passed: `RegExp.test` finds a match anywhere, so only `^` and `$` anchor it
+ * (picomatch's `^(?:…)$` usually does, but a pattern such as `))|{/` compiles to `^(?:\))|(\/)$`, whose first
+ * alternative is anchored at the start only).
+ */
+function readAlternative(alternative: AST.Alternative, from: Reading): Reading[] {
+    let readings: Reading[] = [from];
     for (const element of alternative.elements) {
         const next = readElement(element);
         if (next === "start") {
-            // `^` after consumed text cannot match; after a wildcard it may (the wildcard matched nothing).
-            readings = readings.filter((r) => r.head === "" && r.tail === "" && !r.ended);
+            // `^`: nothing may have been consumed; the wildcards so far (the leading one included) matched nothing.
+            readings = readings.filter((r) => r.head === "" && r.tail === "" && !r.ended).map(() => EMPTY);
             continue;
         }
         readings = unique(readings.flatMap((r) => next.map((n) => concat(r, n)).filter((x): x is Reading => x !== undefined)));
     }
     return readings;
+}
+
+/** The readings of a whole expression as `RegExp.test` uses it (unanchored unless `^`/`$` say otherwise). */
+function readExpression(pattern: AST.Pattern): Reading[] {
+    const readings = pattern.alternatives.flatMap((alternative) =>
+        readAlternative(alternative, WILD).map((r) => (r.ended ? r : (concat(r, WILD) as Reading))),
+    );
+    return unique(readings);
 }
 
 function readElement(element: AST.Element): Reading[] | "start" {
@@ -126,7 +140,7 @@ export function picomatchReadings(pattern: string): Reading[] | "too-many" {
     if (regex.flags.includes("i")) throw new Error("picomatch compiled a case-insensitive expression; the default options are case-sensitive");
     try {
         const literal = parseRegExpLiteral(regex);
-        return readAlternatives(literal.pattern.alternatives).filter((r) => r.wild || r.head !== "");
+        return readExpression(literal.pattern).filter((r) => r.wild || r.head !== "");
     } catch (err) {
         if (err instanceof TooManyAlternatives) return "too-many";
         throw err;

@@ -246,6 +246,9 @@ const FIXED: Array<{ family: string; pattern: string; stranger: string; open: bo
     // One address at a public mail domain is one account (#22.7); any wildcard there is everyone.
     { family: "Google email claim (domain after @)", pattern: "deploy-bot@gmail.com", stranger: "evil@gmail.com", open: false },
     { family: "Google email claim (domain after @)", pattern: "deploy-bot*@gmail.com", stranger: "deploy-bot-evil@gmail.com", open: true },
+    // picomatch compiles this to "^(?:\\))|(\\/)$": the first alternative is anchored at the start only, so ")evil"
+    // matches (found by the generated run, seed 763740346; the reading assumed "^…$" around every alternative).
+    { family: "GitHub repository_owner claim (whole value)", pattern: "))|{/", stranger: ")evil", open: true },
 ];
 
 describe("picomatch is the oracle: a pattern said to pin owners admits no value naming another", () => {
@@ -304,6 +307,9 @@ describe("how picomatch reads a pattern", () => {
         expect(shown("a/**/b")).toEqual(["a/b", "a/…/b"]);
         expect(shown("!repo:beta/*")).toEqual(["…"]);
         expect(shown("{abc}")).toEqual(["{abc}"]);
+        // Only ^ and $ anchor: an alternative without one of them is open on that side.
+        expect(picomatch.makeRe("))|{/").source).toBe("^(?:\\))|(\\/)$");
+        expect(shown("))|{/")).toEqual([")…", "…/"]);
     });
 
     test("too many alternatives", () => {
