@@ -245,6 +245,12 @@ describe("rules, issuers and docs", () => {
         }
     });
 
+    test("the docs' table of rules is TRUST_RULES: same ids, order, severities and resources", () => {
+        const doc = fs.readFileSync(path.join(__dirname, "..", "..", "docs", "trust.md"), "utf8");
+        const rows = [...doc.matchAll(/^\| \[([a-z-]+)\]\(#([a-z-]+)\) \| (error|warning) \| `(\w+)` \|$/gm)].map((m) => ({ id: m[1], anchor: m[2], severity: m[3], kind: m[4] }));
+        expect(rows).toEqual(TRUST_RULES.map((r) => ({ id: r.id, anchor: r.id, severity: r.severity, kind: r.kind })));
+    });
+
     test("every public issuer is listed in the docs", () => {
         const doc = fs.readFileSync(path.join(__dirname, "..", "..", "docs", "trust.md"), "utf8");
         for (const issuer of PUBLIC_ISSUERS) expect(doc).toContain(issuer.name);
