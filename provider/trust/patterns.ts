@@ -137,7 +137,6 @@ export function picomatchReadings(pattern: string): Reading[] | "too-many" {
     } catch {
         return []; // picomatch refuses the pattern (e.g. too long): isMatch throws, so only the exact comparison admits
     }
-    if (regex.flags.includes("i")) throw new Error("picomatch compiled a case-insensitive expression; the default options are case-sensitive");
     try {
         const literal = parseRegExpLiteral(regex);
         return readExpression(literal.pattern).filter((r) => r.wild || r.head !== "");
