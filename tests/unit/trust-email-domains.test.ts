@@ -84,6 +84,14 @@ describe("sso-multitenant-wildcard-email-domain", () => {
         expect(ids(sso("04da6b54-80e4-46f7-96ec-b56ff0331ba9"))).toEqual([]);
     });
 
+    test("case: Infisical lower-cases both sides, and so do the checks (a case change neither hides nor invents a finding)", () => {
+        expect(matchesAllowedEmailDomain("someone@gmail.com", "GMAIL.COM")).toBe(true);
+        expect(ids(sso("GMAIL.COM"))).toEqual(["sso-multitenant-no-email-domains"]);
+        expect(ids(sso("*.ACME.com"))).toEqual(["sso-multitenant-wildcard-email-domain"]);
+        expect(matchesAllowedEmailDomain("someone@acme.com", "ACME.COM")).toBe(true);
+        expect(ids(sso("ACME.COM"))).toEqual([]);
+    });
+
     test("a wildcard on a public mailbox domain is the no-domains error (it lets in every address there)", () => {
         expect(ids(sso("*.gmail.com"))).toEqual(["sso-multitenant-no-email-domains"]);
     });
