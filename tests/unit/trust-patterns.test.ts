@@ -303,6 +303,9 @@ describe("how picomatch reads a pattern", () => {
         expect(shown("repo:acme/infra:ref:refs/heads/main|*")).toEqual(["repo:acme/infra:ref:refs/heads/main", "…"]);
         expect(picomatch.makeRe("acme|*").source).toBe("^(?:^(?:acme\\|[^/]*?)$)$");
         expect(shown("acme|*")).toEqual(["acme|…"]);
+        // As docs/trust.md says: "or" after a "/", a literal without one.
+        expect(picomatch.makeRe("a/b|*").source).toBe("^(?:a\\/b|[^/]*?\\/?)$");
+        for (const p of ["a|*", "x:y|*"]) expect(shown(p)).toEqual([`${p.slice(0, -1)}…`]);
     });
 
     test("braces, extglobs, ranges, classes, escapes and globstars", () => {
