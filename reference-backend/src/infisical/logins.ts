@@ -50,9 +50,23 @@ export function audienceMatches(aud: unknown, policy: string): boolean {
     return aud === policy || picomatch.isMatch(aud, policy);
 }
 
-/** `a.b.c` lookup in the token claims (Infisical's getValueByDot). */
-function valueByDot(obj: Record<string, unknown>, key: string): unknown {
-    return key.split(".").reduce<unknown>((o, k) => (o !== null && typeof o === "object" ? (o as Record<string, unknown>)[k] : undefined), obj);
+/**
+ * Infisical's getValueByDot (backend/src/lib/template/dot-access.ts): walks `a.b.c` through plain objects only
+ * (an array on the way ends the walk: no `groups.0`), reads own properties only (`Object.hasOwn`: nothing
+ * inherited, so `constructor` or `__proto__` find nothing), and returns the value only when it is a string, number,
+ * boolean or an array of strings; anything else (an object, null, a mixed array) counts as absent, which the login
+ * answers with 401 "token has no <claim> field".
+ */
+export function valueByDot(obj: Record<string, unknown>, path: string): ClaimValue | undefined {
+    let current: unknown = obj;
+    for (const part of path.split(".")) {
+        if (typeof current !== "object" || current === null || Array.isArray(current)) return undefined;
+        if (!Object.hasOwn(current, part)) return undefined;
+        current = (current as Record<string, unknown>)[part];
+    }
+    if (typeof current === "string" || typeof current === "number" || typeof current === "boolean") return current;
+    if (Array.isArray(current) && current.every((item) => typeof item === "string")) return current as string[];
+    return undefined;
 }
 
 function denied(message: string): InfisicalError {
