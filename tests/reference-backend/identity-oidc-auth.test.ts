@@ -46,6 +46,7 @@ describe("attach", () => {
                 boundClaims: {},
                 claimMetadataMapping: null,
                 boundSubject: "",
+                templateId: null,
                 createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
                 updatedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
                 caCert: "",
