@@ -130,6 +130,7 @@ export async function seedState(options: SeedOptions, vault: Vault, jwtSecret: U
             apiAudiences: options.kubernetes?.apiAudiences ?? [SERVICE_ACCOUNT_ISSUER],
         },
         aws: { accessKeys: [] },
+        stacks: {},
     };
     const issuerKey = await generateIssuerKey(vault, now);
     state.issuer.keys.push(issuerKey);

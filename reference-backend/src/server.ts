@@ -326,6 +326,22 @@ function registerAdminRoutes(app: FastifyInstance, ctx: Context, adminToken: str
     setRole("identities");
     setRole("users");
     registerAuthTemplateAdminRoutes(app, ctx, onRequest);
+    // The organization and Unleash instance of a Pulumi stack (stack-config): the same name always gets the same
+    // number; a new name gets the smallest free one.
+    app.get("/_admin/stacks", { onRequest }, async () => ({ stacks: ctx.store.state.stacks }));
+    app.post("/_admin/stacks/:stack", { onRequest }, async (req, reply) => {
+        const { stack } = req.params as { stack: string };
+        if (!/^[A-Za-z0-9_.-]{1,100}$/.test(stack)) return reply.code(400).send({ error: "a stack name is letters, digits, '_', '.' and '-'" });
+        const index = await ctx.store.update((draft) => {
+            if (Object.hasOwn(draft.stacks, stack)) return draft.stacks[stack] as number;
+            const used = new Set(Object.values(draft.stacks));
+            let n = 0;
+            while (used.has(n)) n++;
+            draft.stacks[stack] = n;
+            return n;
+        });
+        return { stack, index };
+    });
     app.get("/_admin/infisical/instance", { onRequest }, async () => ({ smtpVerified: ctx.store.state.infisical.instance?.smtpVerified ?? true }));
     app.patch("/_admin/infisical/instance", { onRequest }, async (req, reply) => {
         const parsed = z.strictObject({ smtpVerified: z.boolean() }).safeParse(req.body);

@@ -316,16 +316,19 @@ export interface State {
     kubernetes: { authDelegators: string[]; apiAudiences: string[] };
     /** The STS stand-in's access keys. */
     aws: { accessKeys: AwsAccessKeyRecord[] };
+    /** Pulumi stack name → the number of the organization and Unleash instance it was given (stack-config). */
+    stacks: Record<string, number>;
 }
 
 /** Fills what older states (same schema version) lack, so every later read can rely on it. */
 export function withDefaults(state: State): State {
-    const s = state as State & Partial<Pick<State, "kubernetes" | "aws">>;
+    const s = state as State & Partial<Pick<State, "kubernetes" | "aws" | "stacks">>;
     s.infisical.identityKubernetesAuths ??= [];
     s.infisical.identityAwsAuths ??= [];
     s.infisical.authTemplates ??= [];
     s.kubernetes ??= { authDelegators: [], apiAudiences: [] };
     s.aws ??= { accessKeys: [] };
+    s.stacks ??= {};
     return s;
 }
 
