@@ -3,8 +3,12 @@
  * server/routes/v1/identity-oidc-auth-router and services/identity-oidc-auth/identity-oidc-auth-service, current).
  *
  * Attach and update check, in the service's order: the identity (404), OIDC auth attached or not (400), the
- * TTLs (400), permissions (403), each trusted IP (the plan's `ipAllowlisting` first: anything but exactly
- * `0.0.0.0/0` or `::/0` needs it, then its validity), then the URL guard on oidcDiscoveryUrl. Unknown body
+ * TTLs (400), permissions (403), the auth template (templateId: the plan's machineIdentityAuthTemplates, the
+ * attach-templates permission, the template itself (404), the identity's own subject or claim binding; without a
+ * template the discovery URL and issuer are required), each trusted IP (the plan's `ipAllowlisting` first: anything
+ * but exactly `0.0.0.0/0` or `::/0` needs it, then its validity), then the URL guard on oidcDiscoveryUrl. A linked
+ * identity's discovery URL, issuer, audiences and CA certificate are the template's (auth-templates.ts) and may only
+ * change with the link (templateId: null unlinks, another id relinks). Unknown body
  * properties are dropped. `claimMetadataMapping` (metadata key → claim path) is validated and formatted like
  * boundClaims (validateOidcBoundClaimsField) and read back as stored (null when never set).
  *
