@@ -11,9 +11,30 @@ import type * as v0 from "./v0-public-api";
 /** Whether A and B are the same type (not merely assignable both ways: `any`, optionality and readonly count). */
 export type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 
-/** Keys of `Old` that `New` dropped or whose type or modifiers changed (never when the old API is preserved). */
+/**
+ * Keys of `Old` that `New` dropped or whose type or modifiers changed (never when the old API is preserved). The
+ * `connection` object may gain optional settings (new login methods): there, everything the old type held must still
+ * be accepted.
+ */
 export type Broken<New, Old> = {
-    [K in keyof Old]-?: K extends keyof New ? (Same<Pick<New, K>, Pick<Old, K>> extends true ? never : K) : K;
+    [K in keyof Old]-?: K extends keyof New
+        ? K extends "connection"
+            ? Pick<Old, K> extends Pick<New, K>
+                ? never
+                : K
+            : Same<Pick<New, K>, Pick<Old, K>> extends true
+              ? never
+              : K
+        : K;
+}[keyof Old];
+
+/**
+ * Argument keys whose old values `New` no longer accepts. An argument may become optional (a required setting that a
+ * new source can provide, e.g. oidcDiscoveryUrl from an auth template): every program written against `Old` still
+ * compiles. (Read sides, state and outputs, stay exact: see Broken.)
+ */
+export type BrokenArgs<New, Old> = {
+    [K in keyof Old]-?: K extends keyof New ? (Pick<Old, K> extends Pick<New, K> ? never : K) : K;
 }[keyof Old];
 
 /** Required keys of T. */
@@ -22,10 +43,10 @@ export type RequiredKeys<T> = { [K in keyof T]-?: object extends Pick<T, K> ? ne
 /** Compiles only when T is `never`; otherwise the error names the offending keys. */
 export function none<T extends never>(): void {}
 
-// Arguments: nothing dropped or changed, and nothing newly required (existing programs must keep compiling).
-none<Broken<now.OidcSsoConfigArgs, v0.OidcSsoConfigArgs>>();
-none<Broken<now.IdentityOidcAuthArgs, v0.IdentityOidcAuthArgs>>();
-none<Broken<now.UnleashOidcSettingsArgs, v0.UnleashOidcSettingsArgs>>();
+// Arguments: everything an existing program passes is still accepted, and nothing is newly required.
+none<BrokenArgs<now.OidcSsoConfigArgs, v0.OidcSsoConfigArgs>>();
+none<BrokenArgs<now.IdentityOidcAuthArgs, v0.IdentityOidcAuthArgs>>();
+none<BrokenArgs<now.UnleashOidcSettingsArgs, v0.UnleashOidcSettingsArgs>>();
 none<Exclude<RequiredKeys<now.OidcSsoConfigArgs>, RequiredKeys<v0.OidcSsoConfigArgs>>>();
 none<Exclude<RequiredKeys<now.IdentityOidcAuthArgs>, RequiredKeys<v0.IdentityOidcAuthArgs>>>();
 none<Exclude<RequiredKeys<now.UnleashOidcSettingsArgs>, RequiredKeys<v0.UnleashOidcSettingsArgs>>>();
