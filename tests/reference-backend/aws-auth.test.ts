@@ -78,6 +78,13 @@ describe("login with the seeded identity (allowed: its IAM user and its deployer
         expect((await call("GET", `${ready.infisical.url}/api/v1/auth/aws-auth/identities/${aws().identityId}`, { authorization: bearer(res.json.accessToken) })).status).toBe(200);
     });
 
+    test("a request signed for AWS's regional STS host, as Infisical's SDKs sign it, is verified by the stand-in it is replayed to", async () => {
+        const req = await signedRequest("https://sts.eu-west-1.amazonaws.com/", aws().user, { region: "eu-west-1" });
+        expect(req.headers.host).toBe("sts.eu-west-1.amazonaws.com");
+        const res = await login(loginBody(aws().identityId, req));
+        expect(res.status).toBe(200);
+    });
+
     test("an assumed role (temporary credentials with a session token) matches its role ARN", async () => {
         const res = await login(loginBody(aws().identityId, await signedRequest(ready.aws.stsEndpoint, aws().assumedRole)));
         expect(res.status).toBe(200);

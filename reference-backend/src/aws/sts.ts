@@ -1,5 +1,6 @@
 /**
- * An AWS STS stand-in at `<url>/aws/sts/`, answering `GetCallerIdentity` (the Query API: POST with a form body
+ * An AWS STS stand-in at the backend's root `<url>/` (where a regional STS host answers too, so that a request signed
+ * for https://sts.<region>.amazonaws.com/, the way Infisical's SDKs sign it, verifies when replayed here), answering `GetCallerIdentity` (the Query API: POST with a form body
  * `Action=GetCallerIdentity&Version=2011-06-15`, or GET with the same query) for the access keys in
  * `state.aws.accessKeys`, so that Infisical's AWS IAM login can replay a signed request to it over real HTTP.
  *
@@ -23,7 +24,7 @@ import { XMLBuilder } from "fast-xml-parser";
 import type { Context } from "../context";
 import type { AwsAccessKeyRecord } from "../store";
 
-export const STS_PATH = "/aws/sts/";
+export const STS_PATH = "/";
 export const stsUrl = (ctx: Pick<Context, "baseUrl">) => `${ctx.baseUrl()}${STS_PATH}`;
 const NAMESPACE = "https://sts.amazonaws.com/doc/2011-06-15/";
 const MAX_SKEW_MS = 15 * 60 * 1000;
@@ -166,8 +167,6 @@ export function registerStsRoutes(app: FastifyInstance, ctx: Context): void {
         }
         return reply.type("text/xml").send(xml.build({ GetCallerIdentityResponse: { "@_xmlns": NAMESPACE, GetCallerIdentityResult: result, ResponseMetadata: { RequestId: requestId } } }));
     };
-    for (const path of [STS_PATH, STS_PATH.slice(0, -1)]) {
-        app.post(path, handler);
-        app.get(path, handler);
-    }
+    app.post(STS_PATH, handler);
+    app.get(STS_PATH, handler);
 }
