@@ -46,6 +46,10 @@ function errorRuleMatches(rule: ErrorRule, facts: ErrorFacts): boolean {
     return !rule.message || rule.message.test(facts.apiMessage ?? "");
 }
 
+function hintText(rule: ErrorRule, answer: { missingPermissions: string[]; apiMessage?: string }): string {
+    return typeof rule.hint === "function" ? rule.hint(answer) : rule.hint;
+}
+
 function fillPath(template: string, key: Record<string, string>): string {
     return template.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(key[name] ?? ""));
 }
@@ -144,7 +148,7 @@ export class ApiSession {
             if (err instanceof ApiError) {
                 const facts = { ...err, body: spec.body?.(ctx) };
                 const rule = this.model.desc.errors?.find((r) => r.replaceMessage && errorRuleMatches(r, facts));
-                if (rule) throw new ProviderError(`${err.service} API: ${err.method} ${err.path} returned ${err.status}: ${rule.hint}`);
+                if (rule) throw new ProviderError(`${err.service} API: ${err.method} ${err.path} returned ${err.status}: ${hintText(rule, { missingPermissions: [], apiMessage: err.apiMessage })}`);
             }
             throw err;
         }
@@ -188,7 +192,7 @@ function resourceHint(model: ResourceModel): HintFn {
     }
     return (info: ErrorInfo) => {
         const rule = model.desc.errors?.find((r) => errorRuleMatches(r, { ...info, body: info.req.body }));
-        if (rule) return rule.hint;
+        if (rule) return hintText(rule, info);
         const validation = /^(ValidationFailure|BadDataError|ValidationError)$/.test(info.errorName ?? "") || (info.invalidFields.length > 0 && info.status < 500);
         if (validation) {
             const fields = info.invalidFields.map((f) => fieldOf.get(f) ?? f);

@@ -154,8 +154,8 @@ export interface ErrorRule {
     invalidField?: string;
     /** Only when the request body carried this field (e.g. a setting an older server does not know). */
     requestHas?: string;
-    /** The fix to show. */
-    hint: string;
+    /** The fix to show; a function when it names what the answer says (e.g. the permissions it lists as missing). */
+    hint: string | ((answer: { missingPermissions: string[]; apiMessage?: string }) => string);
     /** Fail with this message instead of the API's (e.g. an unsupported server version). */
     replaceMessage?: boolean;
 }

@@ -203,6 +203,17 @@ export const identityOidcAuth: ResourceDescription = {
     },
     errors: [
         {
+            // Infisical's privilege boundary (backend/src/ee/services/permission/permission-fns.ts,
+            // validatePrivilegeChangeOperation; identity-oidc-auth-service.ts revokeOidcAuth): revoking the OIDC auth of an
+            // identity whose role grants more than the caller's is 403 PermissionBoundaryError, details.missingPermissions.
+            status: 403,
+            errorName: "PermissionBoundaryError",
+            hint: ({ missingPermissions }) =>
+                "the machine identity's role is more privileged than the credentials' (Infisical's privilege boundary: you may only change the auth " +
+                `methods of identities whose permissions you hold yourself)${missingPermissions.length > 0 ? `; missing: ${missingPermissions.join(", ")}` : ""}. ` +
+                "Use credentials of a user or machine identity with at least the identity's role (e.g. an organization admin), or lower the identity's role first",
+        },
+        {
             // A server without auth templates drops templateId and asks for what the template would have provided.
             requestHas: "templateId",
             invalidField: "oidcDiscoveryUrl",
