@@ -10,6 +10,7 @@ import { ISSUER_PREFIX, UNLEASH_PREFIX } from "./context";
 import { InfisicalError, UnleashApiError } from "./errors";
 import { parseFaultRules, type FaultRule } from "./faults";
 import { registerStsRoutes } from "./aws/sts";
+import { registerAuthCheckRoutes } from "./infisical/auth-check";
 import { registerAuthTemplateAdminRoutes } from "./infisical/auth-templates";
 import { registerIdentityAwsAuthRoutes } from "./infisical/identity-aws-auth";
 import { registerIdentityKubernetesAuthRoutes } from "./infisical/identity-kubernetes-auth";
@@ -193,6 +194,7 @@ export async function buildServer(ctx: Context, options: ServerOptions): Promise
     app.get("/api/status", async () => ({ date: new Date().toISOString(), message: "Ok", emailConfigured: false, inviteOnlySignup: false, redisConfigured: false, secretScanningConfigured: false }));
 
     registerLoginRoutes(app, ctx);
+    registerAuthCheckRoutes(app, ctx);
     registerSsoRoutes(app, ctx);
     registerIdentityOidcAuthRoutes(app, ctx);
     registerIdentityKubernetesAuthRoutes(app, ctx);
