@@ -4,21 +4,18 @@
  * host and what to set, a network error names where its URL came from (#24.6), and the proxy's credentials never
  * appear in a message.
  *
- * The reference backend answers over HTTPS through a TLS front (node's https server with a certificate of a CA made
- * in this test, forwarding to the backend): the provider's TLS, CA and proxy handling is what is under test.
+ * The reference backend serves HTTPS itself, with a certificate of a CA made in this test (tests/reference-backend/
+ * test-ca.ts); a second one serves plain HTTP for the HTTP_PROXY case.
  */
-import * as http from "http";
-import * as https from "https";
-import type { AddressInfo } from "net";
 import { clearCredentialChecks, infisicalClient, resolveInfisical, resolveUnleash, setStackConfig, unleashClient } from "../../provider/connection";
 import { ApiError, NetworkError } from "../../provider/http/errors";
+import { makeTestCa, type TestCa } from "../reference-backend/test-ca";
 import { assertNoLeaks, credentialsOf } from "../helpers/leak-scan";
-import { makeCa, settle, startProxy, TestCa, TestProxy } from "../helpers/network";
+import { settle, startProxy, TestProxy } from "../helpers/network";
 import { Backend, rejection, resetProviderProcess, start } from "./support";
 
 let backend: Backend;
 let ca: TestCa;
-let front: https.Server;
 let httpsUrl = "";
 const produced: Record<string, unknown> = {};
 const PROXY_PASSWORD = "proxy-password-8d1e2f";
@@ -29,19 +26,9 @@ function clearNetworkEnv(): void {
 }
 
 beforeAll(async () => {
-    backend = await start({ seed: { organizations: 1, identitiesPerOrg: 1, unleashInstances: 1 } });
-    ca = await makeCa();
-    const upstream = new URL(backend.ready.url);
-    front = https.createServer(await ca.serverCert(), (req, res) => {
-        const forward = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-            res.writeHead(answer.statusCode ?? 502, answer.headers);
-            answer.pipe(res);
-        });
-        forward.on("error", () => res.destroy());
-        req.pipe(forward);
-    });
-    await new Promise<void>((resolve) => front.listen(0, "127.0.0.1", resolve));
-    httpsUrl = `https://127.0.0.1:${(front.address() as AddressInfo).port}`;
+    ca = await makeTestCa();
+    backend = await start({ tls: ca, seed: { organizations: 1, identitiesPerOrg: 1, unleashInstances: 1 } });
+    httpsUrl = backend.ready.url;
 });
 
 beforeEach(async () => {
@@ -53,11 +40,12 @@ beforeEach(async () => {
 
 afterAll(async () => {
     process.env = savedEnv;
-    assertNoLeaks(produced, { ...credentialsOf(backend.ready), PROXY_PASSWORD });
-    await resetProviderProcess();
-    front?.closeAllConnections();
-    await new Promise<void>((resolve) => front?.close(() => resolve()));
-    await backend?.stop();
+    try {
+        assertNoLeaks(produced, { ...credentialsOf(backend.ready), PROXY_PASSWORD });
+    } finally {
+        await resetProviderProcess();
+        await backend?.stop();
+    }
 });
 
 const ssoPath = () => `/api/v1/sso/oidc/config?organizationId=${backend.ready.infisical.organizationId}`;
@@ -84,7 +72,7 @@ test("a private CA: a TLS error names the host and both ways to trust it; the co
     expect(err.attempts).toBe(1); // certain: not retried
 
     // No SSO configuration yet: Infisical's 404 "Failed to find OIDC SSO data", after the token was accepted.
-    expect(await answered(infisicalClient(resolveInfisical({ ...conn, caCert: ca.certPem })).request({ method: "GET", path: ssoPath() }))).toBe(404);
+    expect(await answered(infisicalClient(resolveInfisical({ ...conn, caCert: ca.ca })).request({ method: "GET", path: ssoPath() }))).toBe(404);
 });
 
 test("a caCert that is not PEM is refused at resolution, naming where it came from", () => {
@@ -105,7 +93,7 @@ describe("through a forward proxy", () => {
         proxy.connects.length = 0;
         const conn = {
             host: httpsUrl,
-            caCert: ca.certPem,
+            caCert: ca.ca,
             clientId: backend.ready.infisical.universalAuth.clientId,
             clientSecret: backend.ready.infisical.universalAuth.clientSecret,
         };
@@ -120,33 +108,39 @@ describe("through a forward proxy", () => {
         await resetProviderProcess(); // a new process: no tunnel to reuse
         proxy.connects.length = 0;
         const unleashUrl = `${httpsUrl}${new URL(backend.ready.unleash.url).pathname}`;
-        const unleash = unleashClient(resolveUnleash({ url: unleashUrl, apiToken: backend.ready.unleash.adminToken, caCert: ca.certPem }));
+        const unleash = unleashClient(resolveUnleash({ url: unleashUrl, apiToken: backend.ready.unleash.adminToken, caCert: ca.ca }));
         expect((await unleash.request({ method: "GET", path: "/api/admin/auth/oidc/settings" })).status).toBe(200);
         await settle();
         expect(proxy.connects).toEqual([host]);
         process.env.NO_PROXY = "127.0.0.1";
         await resetProviderProcess();
         proxy.connects.length = 0;
-        const direct = unleashClient(resolveUnleash({ url: unleashUrl, apiToken: backend.ready.unleash.adminToken, caCert: ca.certPem }));
+        const direct = unleashClient(resolveUnleash({ url: unleashUrl, apiToken: backend.ready.unleash.adminToken, caCert: ca.ca }));
         expect((await direct.request({ method: "GET", path: "/api/admin/auth/oidc/settings" })).status).toBe(200);
         await settle();
         expect(proxy.connects).toEqual([]);
     });
 
     test("HTTP_PROXY carries plain-http requests (undici tunnels them too)", async () => {
-        process.env.HTTP_PROXY = proxy.url;
-        proxy.connects.length = 0;
-        const unleash = unleashClient(resolveUnleash({ url: backend.ready.unleash.url, apiToken: backend.ready.unleash.adminToken }));
-        expect((await unleash.request({ method: "GET", path: "/api/admin/auth/oidc/settings" })).status).toBe(200);
-        await settle();
-        expect(proxy.connects).toEqual([new URL(backend.ready.url).host]);
+        const plain = await start({ seed: { organizations: 1, identitiesPerOrg: 1, unleashInstances: 1, loginIdentities: false, oidcAuthTemplates: false } });
+        try {
+            process.env.HTTP_PROXY = proxy.url;
+            proxy.connects.length = 0;
+            const unleash = unleashClient(resolveUnleash({ url: plain.ready.unleash.url, apiToken: plain.ready.unleash.adminToken }));
+            expect((await unleash.request({ method: "GET", path: "/api/admin/auth/oidc/settings" })).status).toBe(200);
+            await settle();
+            expect(proxy.connects).toEqual([new URL(plain.ready.url).host]);
+        } finally {
+            await resetProviderProcess();
+            await plain.stop();
+        }
     });
 
     test("a proxy that refuses: the error names the proxy without its credentials, and the URL's source", async () => {
         const wrong = new URL(proxy.url);
         wrong.password = "wrong-proxy-password-0a9b";
         process.env.HTTPS_PROXY = wrong.toString();
-        setStackConfig({ get: (k) => ({ "unleash:url": `${httpsUrl}/unleash/0`, "unleash:apiToken": backend.ready.unleash.adminToken, "unleash:caCert": ca.certPem })[k] });
+        setStackConfig({ get: (k) => ({ "unleash:url": `${httpsUrl}/unleash/0`, "unleash:apiToken": backend.ready.unleash.adminToken, "unleash:caCert": ca.ca })[k] });
         const err = await rejection(
             unleashClient(resolveUnleash(undefined), { retry: { maxAttempts: 1 } }).request({ method: "GET", path: "/api/admin/auth/oidc/settings" }),
         );
