@@ -7,6 +7,7 @@ import * as path from "path";
 import { EngineEvent, LocalWorkspace, Stack, StepEventMetadata } from "@pulumi/pulumi/automation";
 import { descriptions } from "../provider/resources";
 import type { FieldRule, ResourceDescription } from "../provider/engine/types";
+import { UNSUPPORTED } from "../provider/engine/model";
 
 /** An error the user can act on; the CLIs print its message without a stack trace. */
 export class StackReadError extends Error {}
@@ -81,6 +82,7 @@ export function descriptionOf(type: string, outputs: Record<string, unknown> | u
  * Fields that are not in the description (engine inputs such as `connection`) are compared as before.
  */
 export function isDriftRelevant(desc: ResourceDescription | undefined, field: string, recordedInputs: Record<string, unknown>): boolean {
+    if (field === UNSUPPORTED) return false; // what the server's version lacks: a fact about the server, not a setting
     const rule: (FieldRule & { derivedFrom?: { field: string } }) | undefined = desc?.fields[field];
     if (!rule) return true;
     if (rule.computed) return false;

@@ -14,14 +14,17 @@
  * });
  * ```
  *
- * Credentials come from each resource's `connection`, else the stack config (`infisical:host`, `infisical:token`,
- * `infisical:clientId`, `infisical:clientSecret`, `unleash:url`, `unleash:apiToken`), else the environment
- * (`INFISICAL_HOST`, `INFISICAL_TOKEN`, `INFISICAL_UNIVERSAL_AUTH_CLIENT_ID`, `INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET`,
- * `UNLEASH_URL`, `AUTH_TOKEN`). See docs/provider.md.
+ * Credentials come from each resource's `connection`, else the stack config (`infisical:host`, `infisical:auth`,
+ * `infisical:token`, `infisical:clientId`, `infisical:clientSecret`, `infisical:identityId`, …, `unleash:url`,
+ * `unleash:apiToken`), else the environment with the Terraform providers' names (`INFISICAL_HOST`,
+ * `INFISICAL_AUTH_METHOD`, `INFISICAL_TOKEN`, `INFISICAL_UNIVERSAL_AUTH_CLIENT_ID`, `INFISICAL_MACHINE_IDENTITY_ID`,
+ * `INFISICAL_AUTH_JWT`, …, `UNLEASH_URL`, `AUTH_TOKEN`). Infisical logins: token, universal, oidc, kubernetes,
+ * aws_iam. See the README, "Connection and authentication".
  */
 import type * as pulumi from "@pulumi/pulumi";
 
-export { CONFIG_KEYS, DEFAULT_INFISICAL_HOST, ENV_VARS } from "./connection";
+export { AUTH_METHOD_NAMES, CONFIG_KEYS, DEFAULT_INFISICAL_HOST, ENV_VARS } from "./connection";
+export type { AuthMethodName } from "./connection";
 export type { InfisicalConnection, UnleashConnection } from "./connection";
 export { ApiError, NetworkError, ProviderError } from "./http/errors";
 export type { ResourceDescription, FieldRule } from "./engine/types";
@@ -36,6 +39,25 @@ export interface InfisicalConnectionArgs {
     clientId?: pulumi.Input<string>;
     /** Universal auth client secret of a machine identity (with clientId). Stored encrypted. */
     clientSecret?: pulumi.Input<string>;
+    /**
+     * Login method: "token", "universal", "oidc", "kubernetes" or "aws_iam" (Terraform's names). Default: universal
+     * when a client id/secret is given, token when a token is.
+     */
+    auth?: pulumi.Input<string>;
+    /** Machine identity id, for the oidc, kubernetes and aws_iam logins. */
+    identityId?: pulumi.Input<string>;
+    /** Scope the login to this sub-organization (Terraform's organization_slug). */
+    organizationSlug?: pulumi.Input<string>;
+    /** oidc: the environment variable holding the JWT (default INFISICAL_AUTH_JWT; in GitLab CI, your id_tokens name). */
+    oidcTokenEnvVar?: pulumi.Input<string>;
+    /** oidc in GitHub Actions: the audience asked of GitHub's token endpoint (default GitHub's, https://github.com/<owner>). */
+    oidcAudience?: pulumi.Input<string>;
+    /** kubernetes: the service-account token itself (default: read from serviceAccountTokenPath at each login). Stored encrypted. */
+    serviceAccountToken?: pulumi.Input<string>;
+    /** kubernetes: the token file (default /var/run/secrets/kubernetes.io/serviceaccount/token). */
+    serviceAccountTokenPath?: pulumi.Input<string>;
+    /** PEM bundle of the CA(s) of a server with a private CA (added to the default ones; or NODE_EXTRA_CA_CERTS). */
+    caCert?: pulumi.Input<string>;
 }
 
 /** Where and how to reach Unleash, for one resource. */
@@ -44,6 +66,8 @@ export interface UnleashConnectionArgs {
     url?: pulumi.Input<string>;
     /** Admin API token or personal access token of an Admin. Stored encrypted. */
     apiToken?: pulumi.Input<string>;
+    /** PEM bundle of the CA(s) of a server with a private CA (added to the default ones; or NODE_EXTRA_CA_CERTS). */
+    caCert?: pulumi.Input<string>;
 }
 
 /** A comma-separated list, written either as "a, b" or as ["a", "b"]. */

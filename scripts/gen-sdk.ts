@@ -21,7 +21,7 @@ import * as path from "path";
 import { z } from "zod";
 import { engineInputsOf, ENGINE_OUTPUT_DOCS, type EngineInput } from "../provider/engine/engine-inputs";
 import { hashField, TARGET_URL } from "../provider/engine/engine";
-import { NAME_INPUT } from "../provider/engine/model";
+import { OWNER_INPUT, UNSUPPORTED } from "../provider/engine/model";
 import type { FieldRule, ResourceDescription } from "../provider/engine/types";
 import { descriptions } from "../provider/resources";
 
@@ -171,6 +171,7 @@ function engineInputProperty(input: EngineInput, desc: ResourceDescription, conn
 }
 
 const STRING: OutputShape = { ts: "string", schema: z.string() };
+const STRING_LIST: OutputShape = { ts: "string[]", schema: z.array(z.string()) };
 
 /** Everything the generated module of one resource declares, in order: settings, engine inputs, computed, engine outputs. */
 export function sdkResource(desc: ResourceDescription): SdkResource {
@@ -204,11 +205,15 @@ export function sdkResource(desc: ResourceDescription): SdkResource {
         .filter(([, rule]) => rule.secret && !rule.computed)
         .map(([name]) => ({ name: hashField(name), doc: ENGINE_OUTPUT_DOCS.secretHash(name), isArg: false, required: false, inputType: "string", output: STRING, secret: false }));
     const target: SdkProperty = { name: TARGET_URL, doc: ENGINE_OUTPUT_DOCS.targetUrl(desc), isArg: false, required: false, inputType: "string", output: STRING, secret: false };
+    const versioned = rules.filter(([, rule]) => rule.availableOn !== undefined).map(([name]) => name);
+    const unsupported: SdkProperty[] = versioned.length
+        ? [{ name: UNSUPPORTED, doc: ENGINE_OUTPUT_DOCS.unsupportedSettings(versioned), isArg: false, required: false, inputType: "string", output: STRING_LIST, secret: false }]
+        : [];
     return {
         desc,
         file: kebab(desc.kind),
         connectionType,
-        properties: [...settings, ...engineInputsOf(desc).map((i) => engineInputProperty(i, desc, connectionType)), ...computed, ...hashes, target],
+        properties: [...settings, ...engineInputsOf(desc).map((i) => engineInputProperty(i, desc, connectionType)), ...computed, ...hashes, ...unsupported, target],
     };
 }
 
@@ -288,7 +293,7 @@ export function renderResource(r: SdkResource): string {
         `    constructor(name: string, args: ${kind}Args, opts?: pulumi.CustomResourceOptions);`,
         `    constructor(name: string, argsOrState: ${ctorTypes}, opts?: pulumi.CustomResourceOptions);`,
         `    constructor(name: string, argsOrState: ${ctorTypes}, opts?: pulumi.CustomResourceOptions) {`,
-        `        super(forwarders.${kind}, name, resourceProps(name, argsOrState, SECRETS, OUTPUTS), withSecretOutputs(opts, SECRETS), "${desc.module}", "${desc.type}");`,
+        `        super(forwarders.${kind}, name, resourceProps(name, "${desc.module}", "${desc.type}", argsOrState, SECRETS, OUTPUTS, opts), withSecretOutputs(opts, SECRETS), "${desc.module}", "${desc.type}");`,
         "    }",
         "",
         ...jsdoc(
@@ -318,14 +323,22 @@ export type OutputsOf<T> = { [K in keyof T]-?: pulumi.Output<NonNullable<pulumi.
 /**
  * The properties a class registers: its arguments (or state) with the secret ones wrapped as secrets, so they are
  * encrypted in the state whatever the caller passed; every output key present (undefined) so that the SDK exposes it
- * as an output property; and the resource's name as the internal input ${NAME_INPUT}, so that the provider can name
- * the other resource when two of a program claim the same object.
+ * as an output property; and the resource's URN as the internal input ${OWNER_INPUT}, so that the provider can tell
+ * (and name) two resources of a program that claim the same object, even when they share a name under components.
  */
-export function resourceProps(name: string, argsOrState: object | undefined, secretKeys: readonly string[], outputKeys: readonly string[]): Record<string, unknown> {
+export function resourceProps(
+    name: string,
+    module: string,
+    type: string,
+    argsOrState: object | undefined,
+    secretKeys: readonly string[],
+    outputKeys: readonly string[],
+    opts: pulumi.CustomResourceOptions | undefined,
+): Record<string, unknown> {
     const props: Record<string, unknown> = {};
     for (const key of outputKeys) props[key] = undefined;
     Object.assign(props, argsOrState ?? {});
-    props["${NAME_INPUT}"] = name;
+    props["${OWNER_INPUT}"] = pulumi.createUrn(name, \`pulumi-nodejs:dynamic/\${module}:\${type}\`, opts?.parent);
     for (const key of secretKeys) {
         if (props[key] !== undefined && props[key] !== null) props[key] = pulumi.secret(pulumi.output(props[key] as pulumi.Input<unknown>));
     }

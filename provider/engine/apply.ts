@@ -16,9 +16,9 @@ import { ApiError, ProviderError } from "../http/errors";
 import { ApiSession, matches } from "./api";
 import { claimOwner, ownerConflictMessage } from "./claims";
 import { warn } from "./log";
-import { NAME_INPUT, ResourceModel, TARGET_URL } from "./model";
+import { OWNER_INPUT, ResourceModel, TARGET_URL } from "./model";
 import { desiredSettings, outputsFrom } from "./outputs";
-import { planChanges } from "./plan";
+import { planChanges, unsupportedMessage } from "./plan";
 import type { RequestContext } from "./types";
 import { withoutInternal } from "./values";
 
@@ -44,14 +44,15 @@ export async function create(model: ResourceModel, session: ApiSession, inputs: 
     const ins = withoutInternal(inputs);
     const key = model.keyOf(ins);
     for (const k of model.desc.key) if (!key[k]) throw new ProviderError(`${k} is required`);
-    const owner = claimOwner(model, session.target, key, inputs[NAME_INPUT]);
-    if (owner !== undefined) throw new ProviderError(ownerConflictMessage(model, key, session.target, String(inputs[NAME_INPUT]), owner));
+    const owner = claimOwner(model, session.target, key, inputs[OWNER_INPUT]);
+    if (owner !== undefined) throw new ProviderError(ownerConflictMessage(model, key, session.target, String(inputs[OWNER_INPUT]), owner));
 
     const body = await createOrTakeOver(model, session, key, ins);
     const id = model.idOf(key, session.target);
     try {
         const obj = await session.afterWrite(key, body);
         if (!obj) throw new ProviderError(`${model.describe(key, session.target)} was written but cannot be read back`);
+        await warnUnsupported(model, session.target, key, obj, ins);
         return { id, outs: await outputsFrom(model, obj, desiredSettings(model, ins), ins, session.target) };
     } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
@@ -92,8 +93,15 @@ async function createOrTakeOver(model: ResourceModel, session: ApiSession, key: 
 
     if (model.isEnabled(existing.obj)) {
         const differing = model.differences(existing.obj, ins);
-        // Identical to the desired object: nothing to tell it apart from the one a killed run created.
-        if (differing.length === 0) return existing.body;
+        // Identical to the desired object: nothing to tell it apart from the one a killed run created. Said, so that a
+        // second stack pointed at the same object does not go unnoticed (destroying either would remove it for both).
+        if (differing.length === 0) {
+            await warn(
+                `${model.describe(key, session.target)} already existed with exactly the desired settings: taken over without a write. ` +
+                    "If another stack or tool manages it too, destroying either one removes it for both",
+            );
+            return existing.body;
+        }
         if (!ins.adoptExisting) throw new ProviderError(existsMessage(model, key, session.target, differing));
     }
     // Disabled (the safe state delete leaves), or adopted: apply every desired setting to it.
@@ -113,6 +121,18 @@ async function writeAll(model: ResourceModel, session: ApiSession, key: Record<s
     return session.send(model.desc.api.update, ctx, { secrets: model.secretValues(ins) });
 }
 
+/**
+ * Tells when the server's answer lacks settings the program sets to something (its version does not have them):
+ * once, when it is learned or the program changes them.
+ */
+async function warnUnsupported(model: ResourceModel, target: string, key: Record<string, string>, obj: Props, ins: Props, old?: Props): Promise<void> {
+    const known = model.unsupportedIn(old);
+    const fields = model.settings.filter(
+        (f) => model.lacks(obj, f) && model.isManaged(ins, f) && !model.same(f, ins[f], undefined) && (!known.has(f) || !model.same(f, old?.[f], ins[f])),
+    );
+    if (fields.length > 0) await warn(unsupportedMessage(model, model.describe(key, target), fields));
+}
+
 // ---------------------------------------------------------------------------------------------------------- update
 
 export async function update(model: ResourceModel, session: ApiSession, id: string, olds: Props, news: Props): Promise<pulumi.dynamic.UpdateResult> {
@@ -128,8 +148,18 @@ export async function update(model: ResourceModel, session: ApiSession, id: stri
     }
 
     const api = model.desc.api;
-    const needsRead = moved || api.update.needsCurrent;
+    // Settings that only some server versions have, changed alone: read first, since a server without them would get
+    // an empty update (Infisical 2024-10 answers that with a 500).
+    const unsupported = model.unsupportedIn(old);
+    const onlyVersioned = changed.size > 0 && [...changed].every((f) => model.rule(f).availableOn !== undefined);
+    const needsRead = moved || api.update.needsCurrent || onlyVersioned;
     const current = needsRead ? await session.read(key) : undefined;
+    if (current) for (const f of changed) if (model.lacks(current.obj, f)) unsupported.add(f);
+    for (const f of unsupported) changed.delete(f);
+    if (current && changed.size === 0 && !moved) {
+        await warnUnsupported(model, session.target, key, current.obj, ins, old);
+        return { outs: await outputsFrom(model, current.obj, { ...old, ...desiredSettings(model, ins) }, ins, session.target, old) };
+    }
     if (moved) {
         const from = String(old[TARGET_URL] ?? id);
         await warn(`${model.describe(key, session.target)}: moved from ${from}; nothing was changed on ${from} (if that is another server, its object is left as it was)`);
@@ -152,11 +182,14 @@ export async function update(model: ResourceModel, session: ApiSession, id: stri
         res = await session.send(api.update, ctx, { secrets: model.secretValues(ins) });
     } catch (err) {
         if (matches(err, api.read.gone)) return recreate(model, session, key, ins, old, "no longer exists");
+        // An older version's words that may mean "gone" (or something else): the object's absence decides.
+        if (matches(err, api.update.goneIfConfirmed) && !(await session.read(key))) return recreate(model, session, key, ins, old, "no longer exists");
         throw err;
     }
     const obj = await session.afterWrite(key, res.body);
     // Infisical answers a PATCH of a missing SSO configuration with 200 and no body: nothing was updated.
     if (!obj) return recreate(model, session, key, ins, old, "no longer exists");
+    await warnUnsupported(model, session.target, key, obj, ins, old);
     return { outs: await outputsFrom(model, obj, { ...old, ...desiredSettings(model, ins) }, ins, session.target, old) };
 }
 
@@ -183,16 +216,27 @@ export async function remove(model: ResourceModel, session: ApiSession, id: stri
     }
     const effect = model.desc.sideEffects?.delete;
     if (effect) await warn(`${model.describe(key, session.target)} is being deleted: ${effect}`);
-    const ctx: RequestContext = { key, desired: {}, current: current?.obj, carried: model.carried(current?.obj, {}) };
-    try {
-        await session.send(spec, ctx);
-    } catch (err) {
-        if (matches(err, spec.gone) || matches(err, model.desc.api.read.gone)) return;
-        if (spec.fallback && err instanceof ApiError && matches(err, [spec.fallback.on])) {
-            await session.send({ ...spec, body: spec.fallback.body }, ctx);
-            await warn(`${model.describe(key, session.target)}: ${spec.fallback.note}`);
-            return;
+    // Settings the API refuses to take back are left out on a second try (see retryWithout), each said once.
+    const leftOut: string[] = [];
+    const notes: string[] = [];
+    for (;;) {
+        const carried = model.carried(current?.obj, {});
+        for (const field of leftOut) delete carried[field];
+        try {
+            await session.send(spec, { key, desired: {}, current: current?.obj, carried });
+            break;
+        } catch (err) {
+            if (matches(err, spec.gone) || matches(err, model.desc.api.read.gone)) return;
+            const retry =
+                err instanceof ApiError
+                    ? spec.retryWithout
+                          ?.map((rule) => ({ rule, fields: (rule.on(err) ?? []).filter((f) => f in carried) }))
+                          .find((r) => r.fields.length > 0)
+                    : undefined;
+            if (!retry) throw err;
+            leftOut.push(...retry.fields);
+            notes.push(retry.rule.note(retry.fields));
         }
-        throw err;
     }
+    for (const note of notes) await warn(`${model.describe(key, session.target)}: ${note}`);
 }

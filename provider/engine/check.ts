@@ -4,18 +4,19 @@
  *
  * In order: defaults applied; the schema (zod) and the description's cross-field rules; a field the program no
  * longer sets is cleared once; the connection can work; no other resource of the program owns the same object; the
- * trust rules; and, opt-in, the identity provider's discovery document. Preview-time unknowns are passed through and
- * skip the rules that need them. Check makes no request unless `verifyDiscovery` is on.
+ * trust rules; the credentials (once per process per server and credential: a login, or one cheap authenticated
+ * request for a static token, see credentialProblem in connection.ts); and, opt-in, the identity provider's discovery
+ * document. Preview-time unknowns are passed through and skip the rules that need them.
  */
 import { distance } from "fastest-levenshtein";
 import { z } from "zod";
-import { baseUrlProblem, missingCredentialsMessage, missingUrlMessage, ResolvedConnection } from "../connection";
+import { baseUrlProblem, credentialProblem, missingCredentialsMessage, missingUrlMessage, ResolvedConnection } from "../connection";
 import { acceptRisksProblems, trustFailures } from "./trust-check";
 import { resolveConnection } from "./api";
 import { claimOwner, ownerConflictMessage } from "./claims";
 import { verifyDiscovery } from "./discovery";
 import { engineInputsOf } from "./engine-inputs";
-import { NAME_INPUT, ResourceModel } from "./model";
+import { OWNER_INPUT, ResourceModel } from "./model";
 import { containsUnknown, isPlainObject, withoutInternal } from "./values";
 
 type Props = Record<string, unknown>;
@@ -23,13 +24,22 @@ type Failure = { property: string; reason: string };
 
 const infisicalConnectionSchema = z.strictObject({
     host: z.string().optional(),
+    caCert: z.string().optional(),
+    auth: z.string().optional(),
     token: z.string().optional(),
     clientId: z.string().optional(),
     clientSecret: z.string().optional(),
+    identityId: z.string().optional(),
+    organizationSlug: z.string().optional(),
+    oidcTokenEnvVar: z.string().optional(),
+    oidcAudience: z.string().optional(),
+    serviceAccountToken: z.string().optional(),
+    serviceAccountTokenPath: z.string().optional(),
 });
 const unleashConnectionSchema = z.strictObject({
     url: z.string().optional(),
     apiToken: z.string().optional(),
+    caCert: z.string().optional(),
 });
 
 /** The full input schema of a resource: its settings plus the engine inputs it offers (from their one list). */
@@ -51,12 +61,18 @@ function connectionSchema(model: ResourceModel): z.ZodObject<z.ZodRawShape> {
     return model.desc.service === "infisical" ? infisicalConnectionSchema : unleashConnectionSchema;
 }
 
-/** Inputs with defaults applied where absent (null counts as absent). */
-export function withDefaults(model: ResourceModel, inputs: Props): Props {
+/**
+ * Inputs with defaults applied where absent (null counts as absent). A resource recorded by an older version (`olds`
+ * holds its inputs) gets no default for a field that version did not have: the field stays unmanaged until the
+ * program sets it, so an upgrade alone never plans a change (nor labels one with a field that does not change).
+ */
+export function withDefaults(model: ResourceModel, inputs: Props, olds: Props = {}): Props {
     const out: Props = {};
     for (const [k, v] of Object.entries(inputs)) if (v !== null && v !== undefined) out[k] = v;
+    const recorded = model.settings.some((f) => olds[f] !== undefined);
     for (const [field, rule] of Object.entries(model.desc.fields)) {
         if (rule.computed || rule.default === undefined) continue;
+        if (recorded && !(field in olds)) continue;
         if (out[field] === undefined) out[field] = rule.default;
     }
     // Boolean engine inputs (adoptExisting, verifyDiscovery) default to false, as their docs say.
@@ -69,7 +85,7 @@ export async function checkInputs(model: ResourceModel, schema: z.ZodObject<z.Zo
     const unknown = new Set(Object.keys(given).filter((k) => containsUnknown(given[k])));
     const known: Props = {};
     for (const [k, v] of Object.entries(given)) if (!unknown.has(k)) known[k] = v;
-    const inputs = withDefaults(model, known);
+    const inputs = withDefaults(model, known, withoutInternal(olds));
 
     const failures: Failure[] = [];
     const failed = new Set<string>();
@@ -103,11 +119,17 @@ export async function checkInputs(model: ResourceModel, schema: z.ZodObject<z.Zo
         if (problem) fail({ property: "connection", reason: problem });
     }
 
-    const ownerFailure = failures.length === 0 ? ownerProblem(model, inputs, unknown, news[NAME_INPUT]) : undefined;
+    const ownerFailure = failures.length === 0 ? ownerProblem(model, inputs, unknown, news[OWNER_INPUT]) : undefined;
     if (ownerFailure) fail(ownerFailure);
 
     if (!unknown.has("acceptRisks")) for (const f of acceptRisksProblems(inputs.acceptRisks)) fail(f);
     if (failures.length === 0) for (const f of await trustFailures(model, given, inputs, unknown)) fail(f);
+
+    // A wrong credential fails the preview, not the next day's run.
+    if (failures.length === 0 && !unknown.has("connection")) {
+        const problem = await credentialProblem(resolveConnection(model, inputs));
+        if (problem) fail({ property: "connection", reason: problem });
+    }
 
     if (model.desc.discovery && inputs.verifyDiscovery === true && failures.length === 0) {
         const target = model.desc.discovery(inputs);
@@ -119,7 +141,7 @@ export async function checkInputs(model: ResourceModel, schema: z.ZodObject<z.Zo
 
     const out: Props = { ...inputs };
     for (const k of unknown) out[k] = given[k];
-    if (typeof news[NAME_INPUT] === "string") out[NAME_INPUT] = news[NAME_INPUT];
+    if (typeof news[OWNER_INPUT] === "string") out[OWNER_INPUT] = news[OWNER_INPUT];
     return failures.length > 0 ? { inputs: out, failures } : { inputs: out };
 }
 

@@ -10,21 +10,30 @@ import type { ResourceModel } from "./model";
 const owners = new Map<string, string>();
 
 /**
- * Records `name` as the owner of the object (kind, target URL, key) and returns undefined, or returns the name of
- * the resource that already owns it. Without a name (a resource built without the typed classes) nothing is known.
+ * Records `urn` (unique per resource of a program) as the owner of the object (kind, target URL, key) and returns
+ * undefined, or returns the URN of the resource that already owns it. Without a URN (a resource built without the
+ * typed classes, or one still unknown at preview) nothing is known.
  */
-export function claimOwner(model: ResourceModel, target: string, key: Record<string, string>, name: unknown): string | undefined {
-    if (typeof name !== "string" || name === "") return undefined;
+export function claimOwner(model: ResourceModel, target: string, key: Record<string, string>, urn: unknown): string | undefined {
+    if (typeof urn !== "string" || !urn.startsWith("urn:")) return undefined;
     const object = `${model.kind}|${target}|${model.desc.key.map((k) => key[k]).join("/")}`;
     const owner = owners.get(object);
-    if (owner !== undefined && owner !== name) return owner;
-    owners.set(object, name);
+    if (owner !== undefined && owner !== urn) return owner;
+    owners.set(object, urn);
     return undefined;
 }
 
-export function ownerConflictMessage(model: ResourceModel, key: Record<string, string>, target: string, name: string, owner: string): string {
+/** `"sso" (my:index:Team$pulumi-nodejs:dynamic/infisical:OidcSsoConfig)`: the name and the type chain of a URN. */
+export function describeUrn(urn: string): string {
+    const parts = urn.split("::");
+    const name = parts[parts.length - 1];
+    const types = parts[parts.length - 2];
+    return types ? `"${name}" (${types})` : `"${name}"`;
+}
+
+export function ownerConflictMessage(model: ResourceModel, key: Record<string, string>, target: string, urn: string, owner: string): string {
     return (
-        `resources "${owner}" and "${name}" both manage ${model.describe(key, target)}: there is only one such object, ` +
+        `resources ${describeUrn(owner)} and ${describeUrn(urn)} both manage ${model.describe(key, target)}: there is only one such object, ` +
         "so the two would overwrite each other on every run and deleting one would take it from the other. Keep one of them"
     );
 }

@@ -76,10 +76,14 @@ export async function verifyDiscovery(target: DiscoveryTarget): Promise<Array<{ 
             return failures;
         }
         const d = doc as { issuer: string; jwks_uri?: unknown; id_token_signing_alg_values_supported?: unknown };
-        if (target.expectedIssuer && normalizeUrl(d.issuer) !== normalizeUrl(target.expectedIssuer.value)) {
+        const expected = target.expectedIssuer;
+        if (expected && (expected.exact ? d.issuer !== expected.value : normalizeUrl(d.issuer) !== normalizeUrl(expected.value))) {
             fail(
-                target.expectedIssuer.property,
-                `the identity provider announces issuer "${d.issuer}", not "${target.expectedIssuer.value}": tokens would be rejected`,
+                expected.property,
+                expected.exact
+                    ? `the identity provider announces issuer ${JSON.stringify(d.issuer)} and ${expected.property} is ${JSON.stringify(expected.value)}: ` +
+                          `the server compares them byte for byte, so every login would fail ("jwt issuer invalid"); set ${expected.property} to ${JSON.stringify(d.issuer)}`
+                    : `the identity provider announces issuer "${d.issuer}", not "${expected.value}": tokens would be rejected`,
             );
         }
         if (typeof d.jwks_uri !== "string" || d.jwks_uri === "") {

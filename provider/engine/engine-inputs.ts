@@ -71,6 +71,9 @@ export const ENGINE_OUTPUT_DOCS = {
         desc.key.length > 0
             ? `API base URL (the ${SERVICE_NAME[desc.service]} site URL) the object lives on.`
             : `Base URL of the ${SERVICE_NAME[desc.service]} instance (also the resource ID).`,
+    unsupportedSettings: (fields: readonly string[]): string =>
+        `Settings the server's version does not have (of ${fields.map((f) => `\`${f}\``).join(", ")}): its answers lack them, so they are ` +
+        "not applied there and changes to them are not planned. Absent when the server has them all.",
     secretHash: (field: string): string =>
         `Salted scrypt hash of \`${field}\` as last applied or read: how a change of it shows in previews, refreshes and ` +
         "drift reports, which mask the value itself.",

@@ -19,7 +19,8 @@ import { ProviderError } from "../http/errors";
 import { ApiSession } from "./api";
 import { create, remove, update } from "./apply";
 import { checkInputs, inputSchema, withDefaults } from "./check";
-import { ResourceModel } from "./model";
+import { OWNER_INPUT, ResourceModel } from "./model";
+import { forResource } from "./log";
 import { desiredSettings, outputsFrom } from "./outputs";
 import { EngineDiffResult, planChanges } from "./plan";
 import { read } from "./read";
@@ -48,7 +49,7 @@ export class ResourceEngine implements pulumi.dynamic.ResourceProvider {
     }
 
     async diff(id: string, olds: Props, news: Props): Promise<EngineDiffResult> {
-        return this.guard([olds, news], undefined, () => planChanges(this.model, id, olds, news, { warnSideEffects: true }));
+        return this.guard([olds, news], undefined, () => planChanges(this.model, id, olds, news, { explain: true }));
     }
 
     async create(inputs: Props): Promise<pulumi.dynamic.CreateResult> {
@@ -89,10 +90,14 @@ export class ResourceEngine implements pulumi.dynamic.ResourceProvider {
         return withDefaults(this.model, withoutInternal(inputs));
     }
 
-    /** Runs a step; an error leaves it redacted of every secret of the props and of the session's credentials. */
+    /**
+     * Runs a step, with its warnings attached to the resource (the URN its props carry); an error leaves it redacted
+     * of every secret of the props and of the session's credentials.
+     */
     private async guard<T>(propsList: Array<Props | undefined>, session: (() => ApiSession | undefined) | undefined, fn: () => Promise<T>): Promise<T> {
+        const urn = propsList.map((p) => p?.[OWNER_INPUT]).findLast((u): u is string => typeof u === "string" && u.startsWith("urn:"));
         try {
-            return await fn();
+            return await forResource(urn, fn);
         } catch (err) {
             throw sanitize(err, [...this.model.secretValues(...propsList), ...(session?.()?.secrets() ?? [])]);
         }

@@ -4,19 +4,33 @@
  * The dynamic-provider host (`@pulumi/pulumi/cmd/dynamic-provider`) does not connect `pulumi.log` to the engine and
  * does not pass the resource's URN to `check`/`diff`, so a provider cannot attach a diagnostic to its resource the
  * SDK's way. It is started with the engine's gRPC address as its first argument, though, and the engine's `Log`
- * RPC takes an empty URN: the message then appears in the run's diagnostics. Messages therefore name the object
- * they are about themselves (e.g. "OidcSsoConfig for organization org-1").
+ * RPC takes a URN: the typed classes pass their URN as an input, the engine runs each provider call inside
+ * {@link forResource}, and a warning is shown under the resource it is about (else in the run's diagnostics).
+ * Messages also name the object they are about (e.g. "OidcSsoConfig for organization org-1").
  *
  * Outside a provider process (tests, tools) the warnings are only kept in memory ({@link warningsShown}); when the
  * engine cannot be reached they go to stderr. The same text is sent once per process.
  */
 import type * as grpc from "@grpc/grpc-js";
+import { AsyncLocalStorage } from "async_hooks";
 import { dirname } from "path";
 
 type EngineClient = { log(req: unknown, cb: (err: unknown) => void): void; close?: () => void };
 
 let client: EngineClient | undefined | null;
 const sent = new Set<string>();
+/** The URN of the resource whose provider call is running (when its inputs carry one). */
+const current = new AsyncLocalStorage<string | undefined>();
+
+/** The URN of the resource whose provider call is running, when known. */
+export function currentUrn(): string | undefined {
+    return current.getStore();
+}
+
+/** Runs `fn` so that the warnings it shows are attached to the resource `urn`. */
+export function forResource<T>(urn: string | undefined, fn: () => Promise<T>): Promise<T> {
+    return current.run(urn, fn);
+}
 
 /** The engine address the dynamic-provider host was started with (`<host>:<port>`), if this is such a process. */
 function engineAddress(): string | undefined {
@@ -46,21 +60,31 @@ function engine(): EngineClient | undefined {
 }
 
 /** Shows a warning in the run's output (once per process for the same text). Never throws, never waits long. */
-export async function warn(message: string): Promise<void> {
-    if (sent.has(message)) return;
-    sent.add(message);
+export function warn(message: string): Promise<void> {
+    return log("WARNING", message);
+}
+
+/** Shows an informational line under the resource (e.g. which fields an update changes). */
+export function info(message: string): Promise<void> {
+    return log("INFO", message);
+}
+
+async function log(severity: "INFO" | "WARNING", message: string): Promise<void> {
+    const urn = current.getStore() ?? "";
+    if (sent.has(`${urn}\n${message}`)) return;
+    sent.add(`${urn}\n${message}`);
     const e = engine();
     if (!e) return;
     try {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const { LogRequest, LogSeverity } = require("@pulumi/pulumi/proto/engine_pb") as {
             LogRequest: new () => { setSeverity(s: number): void; setMessage(m: string): void; setUrn(u: string): void };
-            LogSeverity: { WARNING: number };
+            LogSeverity: { INFO: number; WARNING: number };
         };
         const req = new LogRequest();
-        req.setSeverity(LogSeverity.WARNING);
+        req.setSeverity(LogSeverity[severity]);
         req.setMessage(message);
-        req.setUrn("");
+        req.setUrn(urn);
         await new Promise<void>((resolve) => {
             const timer = setTimeout(resolve, 2000);
             e.log(req, () => {
@@ -69,11 +93,11 @@ export async function warn(message: string): Promise<void> {
             });
         });
     } catch {
-        process.stderr.write(`warning: ${message}\n`);
+        process.stderr.write(`${severity.toLowerCase()}: ${message}\n`);
     }
 }
 
 /** The warnings shown (or that would have been shown) by this process, oldest first. */
 export function warningsShown(): string[] {
-    return [...sent];
+    return [...sent].map((entry) => entry.slice(entry.indexOf("\n") + 1));
 }

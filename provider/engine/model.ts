@@ -15,8 +15,13 @@ type Props = Record<string, unknown>;
 export const ENGINE_INPUTS: readonly string[] = ENGINE_INPUT_DEFS.map((input) => input.name);
 /** Output: the API base URL the object lives on. */
 export const TARGET_URL = "targetUrl";
-/** Internal input set by the typed classes: the resource's name in the program (to name the other owner of an object). */
-export const NAME_INPUT = "__resourceName";
+/** Output: settings the server's version does not have (fields with `availableOn` its answers lack). */
+export const UNSUPPORTED = "unsupportedSettings";
+/**
+ * Internal input set by the typed classes: the resource's URN, unique in the program (type chain and name), to tell
+ * two resources that claim the same object apart and name them. (0.2.0 set `__resourceName`, the short name.)
+ */
+export const OWNER_INPUT = "__resourceUrn";
 
 /** Output holding the salted hash of a secret field's value: how a change of it shows in events that mask secrets. */
 export function hashField(field: string): string {
@@ -24,7 +29,7 @@ export function hashField(field: string): string {
 }
 
 /** Connection fields that are credentials (never shown); the URL fields are not secret. */
-export const CREDENTIAL_KEYS = ["token", "clientId", "clientSecret", "apiToken"] as const;
+export const CREDENTIAL_KEYS = ["token", "clientId", "clientSecret", "apiToken", "serviceAccountToken"] as const;
 
 export class ResourceModel {
     readonly desc: ResourceDescription;
@@ -73,6 +78,17 @@ export class ResourceModel {
 
     same(field: string, a: unknown, b: unknown): boolean {
         return deepEqual(this.canonical(field, a), this.canonical(field, b), { strict: true });
+    }
+
+    /** Whether an API answer shows that the server's version lacks the field (see FieldRule.availableOn). */
+    lacks(obj: Props, field: string): boolean {
+        return this.rule(field).availableOn !== undefined && !(this.responseName(field) in obj);
+    }
+
+    /** The settings a state records as missing on its server. */
+    unsupportedIn(state: Props | undefined): Set<string> {
+        const list = state?.[UNSUPPORTED];
+        return new Set(Array.isArray(list) ? list.filter((f): f is string => typeof f === "string") : []);
     }
 
     /** Whether the program sets the field (a value, or the cleared value after it was removed from the program). */
@@ -165,7 +181,7 @@ export class ResourceModel {
     differences(obj: Props, inputs: Props): string[] {
         const out: string[] = [];
         for (const field of this.settings) {
-            if (!this.isManaged(inputs, field) || this.rule(field).inPath) continue;
+            if (!this.isManaged(inputs, field) || this.rule(field).inPath || this.lacks(obj, field)) continue;
             const live = this.live(obj, field);
             if (live === undefined && this.rule(field).secret) {
                 out.push(field);

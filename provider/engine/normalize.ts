@@ -184,9 +184,24 @@ export const scopeSet: Normalizer = (value) => {
     return [...new Set(items.flatMap((s) => s.split(/[\s,]+/)).filter((s) => s !== ""))].sort().join(" ");
 };
 
-/** A map of names to strings (claim metadata mapping): null → {}, keys in order, values as written. */
-export const stringMap: Normalizer = (value) => {
+/**
+ * How Infisical stores a comma list it rewrites: split at ",", each part trimmed, joined with ", " (empty parts
+ * kept). Infisical/infisical backend/src/services/identity-oidc-auth/identity-oidc-auth-validators.ts,
+ * validateOidcBoundClaimsField.
+ */
+export function commaSpaced(value: string): string {
+    return value
+        .split(",")
+        .map((part) => part.trim())
+        .join(", ");
+}
+
+/**
+ * A map of names to strings that the server stores with each value rewritten by {@link commaSpaced} (claim metadata
+ * mapping): null → {}, keys in order, values as stored. Equal exactly when the server stores the same.
+ */
+export const commaSpacedMap: Normalizer = (value) => {
     if (value === null || value === undefined) return {};
     if (!isPlainObject(value)) return value;
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, value[k]]));
+    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, typeof value[k] === "string" ? commaSpaced(value[k] as string) : value[k]]));
 };

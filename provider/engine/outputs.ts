@@ -7,10 +7,13 @@
  *   the effective live value, so a change behind Pulumi's back is drift on the field the user wrote;
  * - `<field>Hash` for every secret: a salted scrypt hash (the salt kept across reads, so an unchanged value keeps
  *   its hash). Events and diffs mask secret values; the hash is how a change of one shows in a refresh;
+ * - `unsupportedSettings`: settings the server's version lacks (its answers do not carry them; see FieldRule.availableOn),
+ *   kept from the previous state while no answer says otherwise;
  * - `targetUrl`, and the engine inputs given (`connection` as a secret output, `adoptExisting`, ...).
  */
+import { currentUrn } from "./log";
 import { hashSecret, matchesHash, saltOf } from "./secrets";
-import { ENGINE_INPUTS, hashField, ResourceModel, TARGET_URL } from "./model";
+import { ENGINE_INPUTS, hashField, OWNER_INPUT, ResourceModel, TARGET_URL, UNSUPPORTED } from "./model";
 import { compact } from "./values";
 
 type Props = Record<string, unknown>;
@@ -43,8 +46,19 @@ export async function outputsFrom(model: ResourceModel, obj: Props | undefined, 
         const value = out[field];
         if (typeof value === "string" && value !== "") out[hashField(field)] = await hashFor(value, previous, field);
     }
+    const unsupported = model.unsupportedIn(previous);
+    for (const field of model.settings) {
+        if (obj && model.rule(field).availableOn !== undefined) {
+            if (model.lacks(obj, field)) unsupported.add(field);
+            else unsupported.delete(field);
+        }
+    }
+    if (unsupported.size > 0) out[UNSUPPORTED] = [...unsupported].sort();
     out[TARGET_URL] = target;
     for (const k of ENGINE_INPUTS) if (inputs[k] !== undefined) out[k] = inputs[k];
+    // Kept for refresh and delete, whose calls carry only the state: their warnings are shown under the resource too.
+    const urn = currentUrn();
+    if (urn) out[OWNER_INPUT] = urn;
     return compact(out);
 }
 

@@ -14,7 +14,7 @@ import deepEqual from "deep-equal";
 import type * as pulumi from "@pulumi/pulumi";
 import { normalizeBaseUrl } from "../connection";
 import { recordedTarget, targetOf } from "./api";
-import { warn } from "./log";
+import { info, warn } from "./log";
 import { hashField, ResourceModel, TARGET_URL } from "./model";
 import { MASK, matchesHash } from "./secrets";
 import { containsUnknown, isPlainObject, UNKNOWN, withoutInternal } from "./values";
@@ -35,7 +35,7 @@ export interface EngineDiffResult extends pulumi.dynamic.DiffResult {
     readonly details: DiffDetail[];
 }
 
-export async function planChanges(model: ResourceModel, id: string, olds: Props, news: Props, options: { warnSideEffects?: boolean } = {}): Promise<EngineDiffResult> {
+export async function planChanges(model: ResourceModel, id: string, olds: Props, news: Props, options: { explain?: boolean } = {}): Promise<EngineDiffResult> {
     const old = withoutInternal(olds);
     const neu = withoutInternal(news);
     const diffs: string[] = [];
@@ -47,10 +47,17 @@ export async function planChanges(model: ResourceModel, id: string, olds: Props,
         details.push({ property, kind: replace ? "replace" : "update", old: secret ? MASK : oldValue, new: secret ? MASK : newValue });
     };
 
+    const unsupported = model.unsupportedIn(old);
+    const ignored: string[] = [];
     for (const field of model.settings) {
         const rule = model.rule(field);
         const desired = neu[field];
         if (!model.isManaged(neu, field)) continue;
+        if (unsupported.has(field)) {
+            // The server's version lacks the setting: nothing to send, so nothing to plan (said when it changes).
+            if (!containsUnknown(desired) && !model.same(field, old[field], desired)) ignored.push(field);
+            continue;
+        }
         const secret = !!rule.secret;
         if (containsUnknown(desired)) {
             note(field, !!rule.forcesReplacement, old[field], UNKNOWN, secret);
@@ -81,8 +88,27 @@ export async function planChanges(model: ResourceModel, id: string, olds: Props,
     const sameObject =
         model.desc.key.every((k) => !containsUnknown(neu[k]) && model.same(k, old[k], neu[k])) && (!oldTarget || !newTarget || normalizeBaseUrl(oldTarget) === newTarget);
 
-    if (options.warnSideEffects) await warnSideEffects(model, old, diffs, replaces);
+    if (options.explain) {
+        // The dynamic-provider host passes no changed keys to the engine, which then labels an update by comparing
+        // the old and new inputs: a change against the live state (a URL move, a masked secret, a value an older
+        // version stored differently) would show no field. Say which fields change, under the resource.
+        if (details.length > 0) await info(`${replaces.length > 0 ? "replace" : "update"}: ${details.map(describeDetail).join("; ")}`);
+        await warnSideEffects(model, old, diffs, replaces);
+        if (ignored.length > 0) await warn(unsupportedMessage(model, model.describe(model.keyOf(old), String(old[TARGET_URL] ?? id)), ignored));
+    }
     return { changes: diffs.length > 0, replaces, deleteBeforeReplace: sameObject, diffs, details };
+}
+
+function describeDetail(d: DiffDetail): string {
+    const show = (v: unknown) => (v === UNKNOWN ? "(known after up)" : v === undefined ? "(none)" : JSON.stringify(v));
+    if (d.old === MASK && d.new === MASK) return `${d.property} (secret) changed`;
+    return `${d.property}: ${show(d.old)} => ${show(d.new)}${d.kind === "replace" ? " (forces replacement)" : ""}`;
+}
+
+/** Tells that settings the program sets do not exist on the object's server (they are ignored there). */
+export function unsupportedMessage(model: ResourceModel, what: string, fields: readonly string[]): string {
+    const which = fields.map((f) => `${f} (${model.rule(f).availableOn ?? "newer versions have it"})`).join(", ");
+    return `${what}: this server's version does not have ${which}: the setting is not applied and changes to it are ignored until the server is upgraded`;
 }
 
 /** Says at preview what the planned writes do to the rest of the account. */

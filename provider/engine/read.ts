@@ -5,6 +5,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { ApiSession } from "./api";
 import type { ResourceModel } from "./model";
+import { warn } from "./log";
 import { outputsFrom } from "./outputs";
 import { withoutInternal } from "./values";
 
@@ -19,5 +20,13 @@ export async function read(model: ResourceModel, session: ApiSession, id: string
     const enabled = model.desc.singleton?.enabledField;
     if (enabled && !model.isEnabled(found.obj) && state[enabled] === true) return { id: "" };
     const outs = await outputsFrom(model, found.obj, state, state, session.target, state);
+    for (const field of model.computed) {
+        const before = state[field];
+        if (!model.rule(field).objectId || typeof before !== "string" || outs[field] === before) continue;
+        await warn(
+            `${model.describe(key, session.target)} was replaced outside Pulumi: its ${field} changed from ${before} to ${String(outs[field])} ` +
+                "(someone deleted it and created it again). Its settings are compared as usual; check who else manages it",
+        );
+    }
     return { id: model.idOf(model.keyOf(outs, id), session.target), props: outs };
 }

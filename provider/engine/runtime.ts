@@ -39,11 +39,33 @@ export async function configure(req: pulumi.dynamic.ConfigureRequest | { config?
     setStackConfig(req?.config);
 }
 
+/**
+ * The dynamic-provider host prints every error of check, diff, read and delete with `console.error(\`${e}: ${e.stack}\`)`
+ * before returning it to the engine, which shows it as the resource's error anyway: the user saw each error three
+ * more times, twice with a stack trace into node_modules. Those lines are dropped for this package's own errors
+ * (only the exact text the host builds from an error it got from us); anything else the process prints stays.
+ */
+const reported = new Set<string>();
+function quietHostEcho(): void {
+    if (!/dynamic-provider/.test(process.argv[1] ?? "")) return;
+    const original = console.error.bind(console);
+    console.error = (...args: unknown[]) => {
+        if (args.length === 1 && typeof args[0] === "string" && reported.delete(args[0])) return;
+        original(...args);
+    };
+}
+quietHostEcho();
+
 /** The entry point of the serialized providers: one call per provider method. */
-export function forward(kind: string, method: string, args: unknown[]): Promise<unknown> {
+export async function forward(kind: string, method: string, args: unknown[]): Promise<unknown> {
     if (method === "configure") return configure(args[0] as pulumi.dynamic.ConfigureRequest);
     const engine = provider(kind) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
-    return engine[method](...args);
+    try {
+        return await engine[method](...args);
+    } catch (err) {
+        if (err instanceof Error) reported.add(`${err}: ${err.stack}`);
+        throw err;
+    }
 }
 
 /** Kinds this runtime serves. */

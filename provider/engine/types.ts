@@ -6,6 +6,7 @@
  */
 import type { z } from "zod";
 import type { HttpMethod } from "../http/client";
+import type { ApiError } from "../http/errors";
 import type { Normalizer } from "./normalize";
 
 /** One field of the resource (an input, an output, or both). */
@@ -40,6 +41,11 @@ export interface FieldRule {
     /** Output only, set from API responses (ids, timestamps); never compared, never reported as drift. */
     computed?: boolean;
     /**
+     * With `computed`: the server's own id of the object. A read that finds another value means the object was
+     * deleted and created again outside Pulumi; refresh says so, and `oidc-drift` reports it as replaced.
+     */
+    objectId?: boolean;
+    /**
      * The server derives this field from another one when only that one is given (Unleash resolves
      * `defaultRootRole` to `defaultRootRoleId`). While the user manages the source field and not this one, this one
      * is output only: never carried back in full-replace bodies, never compared, never reported as drift.
@@ -51,6 +57,12 @@ export interface FieldRule {
     };
     /** Part of the request URL (path or query), not of the body. */
     inPath?: boolean;
+    /**
+     * Not every server version has this setting: one whose answers lack the field (absent, where newer versions
+     * answer null or a value) does not have it. There it is never sent alone, never compared, listed in the
+     * `unsupportedSettings` output, and the user is told when it is set. The text says which versions have it.
+     */
+    availableOn?: string;
 }
 
 /** A rule over several fields, skipped while any of them is unknown (preview). */
@@ -103,13 +115,19 @@ export interface ApiMapping {
     read: RequestSpec & { gone: GoneRule[] };
     /** Creates the object when it does not exist. */
     create: RequestSpec & { alreadyExists?: GoneRule[] };
-    /** Applies the desired settings to an existing object (also used to adopt one). */
-    update: RequestSpec;
+    /**
+     * Applies the desired settings to an existing object (also used to adopt one). `goneIfConfirmed`: answers that
+     * may mean the object is gone (an older version's words, which could also mean something else): a read decides.
+     */
+    update: RequestSpec & { goneIfConfirmed?: GoneRule[] };
     /** Puts the object in its documented safe state (or deletes it). */
     delete: RequestSpec & {
         gone?: GoneRule[];
-        /** When the delete is refused this way, send `body` instead, and say `note` (what else it changed). */
-        fallback?: { on: GoneRule; body: (ctx: RequestContext) => Record<string, unknown>; note: string };
+        /**
+         * Full-replace deletes (that send the carried settings back): when the API refuses the delete in a way `on`
+         * recognises, it is sent again with the carried settings `on` names left out (cleared), and `note` is said.
+         */
+        retryWithout?: Array<{ on: (err: ApiError) => string[] | undefined; note: (fields: string[]) => string }>;
     };
     /** Property of response bodies holding the object (Infisical wraps identity auth in `identityOidcAuth`). */
     unwrap?: string;
@@ -187,7 +205,16 @@ export interface DiscoveryTarget {
     /** JWKS URL to check directly when there is no discovery document (custom configurations). */
     jwksUri?: string;
     /** Issuer the document must announce, and the field it comes from. */
-    expectedIssuer?: { value: string; property: string };
+    expectedIssuer?: {
+        value: string;
+        property: string;
+        /**
+         * The server compares the token's `iss` with this value byte for byte (Infisical's boundIssuer), so the
+         * announced issuer must be exactly it; otherwise (an issuer derived from a discovery URL) spellings of the
+         * same URL are accepted.
+         */
+        exact?: boolean;
+    };
     /** Signing algorithm(s) the JWKS must offer a key for; "HS*" needs no key. */
     algorithms?: string[];
 }

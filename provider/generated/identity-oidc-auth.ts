@@ -32,7 +32,9 @@ export interface IdentityOidcAuthArgs {
     boundSubject?: pulumi.Input<string>;
     /**
      * Metadata attached to the identity's access tokens from the login token's claims: {metadataKey: "claim.path"}.
-     * Empty maps nothing. (Infisical versions without this setting ignore it.)
+     * Output: each value as Infisical stores it (split at ",", each part trimmed, joined with ", "). Empty maps
+     * nothing. Infisical versions without this setting (e.g. the 2024 builds) do not get it: the output
+     * `unsupportedSettings` lists it and the provider says so when it is set.
      */
     claimMetadataMapping?: pulumi.Input<Record<string, pulumi.Input<string>>>;
     /** PEM CA certificate(s) to trust when Infisical talks to the identity provider. Empty uses the public CAs. */
@@ -79,6 +81,11 @@ export interface IdentityOidcAuthState extends Partial<IdentityOidcAuthArgs> {
     createdAt?: pulumi.Input<string>;
     /** When it was last changed (ISO 8601). */
     updatedAt?: pulumi.Input<string>;
+    /**
+     * Settings the server's version does not have (of `claimMetadataMapping`): its answers lack them, so they are not
+     * applied there and changes to them are not planned. Absent when the server has them all.
+     */
+    unsupportedSettings?: pulumi.Input<string>;
     /** API base URL (the Infisical site URL) the object lives on. */
     targetUrl?: pulumi.Input<string>;
 }
@@ -87,7 +94,7 @@ const OUTPUTS = [
     "identityId", "oidcDiscoveryUrl", "boundIssuer", "boundAudiences", "boundClaims", "boundSubject",
     "claimMetadataMapping", "caCert", "accessTokenTrustedIps", "accessTokenTTL", "accessTokenMaxTTL",
     "accessTokenNumUsesLimit", "adoptExisting", "verifyDiscovery", "acceptRisks", "connection", "identityOidcAuthId",
-    "createdAt", "updatedAt", "targetUrl",
+    "createdAt", "updatedAt", "unsupportedSettings", "targetUrl",
 ] as const;
 const SECRETS = ["connection"] as const;
 
@@ -124,7 +131,9 @@ export class IdentityOidcAuth extends pulumi.dynamic.Resource {
     declare public readonly boundSubject: pulumi.Output<string>;
     /**
      * Metadata attached to the identity's access tokens from the login token's claims: {metadataKey: "claim.path"}.
-     * Empty maps nothing. (Infisical versions without this setting ignore it.)
+     * Output: each value as Infisical stores it (split at ",", each part trimmed, joined with ", "). Empty maps
+     * nothing. Infisical versions without this setting (e.g. the 2024 builds) do not get it: the output
+     * `unsupportedSettings` lists it and the provider says so when it is set.
      */
     declare public readonly claimMetadataMapping: pulumi.Output<Record<string, string>>;
     /** PEM CA certificate(s) to trust when Infisical talks to the identity provider. Empty uses the public CAs. */
@@ -167,13 +176,18 @@ export class IdentityOidcAuth extends pulumi.dynamic.Resource {
     declare public readonly createdAt: pulumi.Output<string>;
     /** When it was last changed (ISO 8601). */
     declare public readonly updatedAt: pulumi.Output<string>;
+    /**
+     * Settings the server's version does not have (of `claimMetadataMapping`): its answers lack them, so they are not
+     * applied there and changes to them are not planned. Absent when the server has them all.
+     */
+    declare public readonly unsupportedSettings: pulumi.Output<string[]>;
     /** API base URL (the Infisical site URL) the object lives on. */
     declare public readonly targetUrl: pulumi.Output<string>;
 
     constructor(name: string, args: IdentityOidcAuthArgs, opts?: pulumi.CustomResourceOptions);
     constructor(name: string, argsOrState: IdentityOidcAuthArgs | IdentityOidcAuthState, opts?: pulumi.CustomResourceOptions);
     constructor(name: string, argsOrState: IdentityOidcAuthArgs | IdentityOidcAuthState, opts?: pulumi.CustomResourceOptions) {
-        super(forwarders.IdentityOidcAuth, name, resourceProps(name, argsOrState, SECRETS, OUTPUTS), withSecretOutputs(opts, SECRETS), "infisical", "IdentityOidcAuth");
+        super(forwarders.IdentityOidcAuth, name, resourceProps(name, "infisical", "IdentityOidcAuth", argsOrState, SECRETS, OUTPUTS, opts), withSecretOutputs(opts, SECRETS), "infisical", "IdentityOidcAuth");
     }
 
     /**

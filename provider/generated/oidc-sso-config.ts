@@ -173,7 +173,7 @@ export class OidcSsoConfig extends pulumi.dynamic.Resource {
     constructor(name: string, args: OidcSsoConfigArgs, opts?: pulumi.CustomResourceOptions);
     constructor(name: string, argsOrState: OidcSsoConfigArgs | OidcSsoConfigState, opts?: pulumi.CustomResourceOptions);
     constructor(name: string, argsOrState: OidcSsoConfigArgs | OidcSsoConfigState, opts?: pulumi.CustomResourceOptions) {
-        super(forwarders.OidcSsoConfig, name, resourceProps(name, argsOrState, SECRETS, OUTPUTS), withSecretOutputs(opts, SECRETS), "infisical", "OidcSsoConfig");
+        super(forwarders.OidcSsoConfig, name, resourceProps(name, "infisical", "OidcSsoConfig", argsOrState, SECRETS, OUTPUTS, opts), withSecretOutputs(opts, SECRETS), "infisical", "OidcSsoConfig");
     }
 
     /**

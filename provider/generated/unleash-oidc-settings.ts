@@ -193,7 +193,7 @@ export class UnleashOidcSettings extends pulumi.dynamic.Resource {
     constructor(name: string, args: UnleashOidcSettingsArgs, opts?: pulumi.CustomResourceOptions);
     constructor(name: string, argsOrState: UnleashOidcSettingsArgs | UnleashOidcSettingsState, opts?: pulumi.CustomResourceOptions);
     constructor(name: string, argsOrState: UnleashOidcSettingsArgs | UnleashOidcSettingsState, opts?: pulumi.CustomResourceOptions) {
-        super(forwarders.UnleashOidcSettings, name, resourceProps(name, argsOrState, SECRETS, OUTPUTS), withSecretOutputs(opts, SECRETS), "unleash", "OidcSettings");
+        super(forwarders.UnleashOidcSettings, name, resourceProps(name, "unleash", "OidcSettings", argsOrState, SECRETS, OUTPUTS, opts), withSecretOutputs(opts, SECRETS), "unleash", "OidcSettings");
     }
 
     /**

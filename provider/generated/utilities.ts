@@ -7,14 +7,22 @@ export type OutputsOf<T> = { [K in keyof T]-?: pulumi.Output<NonNullable<pulumi.
 /**
  * The properties a class registers: its arguments (or state) with the secret ones wrapped as secrets, so they are
  * encrypted in the state whatever the caller passed; every output key present (undefined) so that the SDK exposes it
- * as an output property; and the resource's name as the internal input __resourceName, so that the provider can name
- * the other resource when two of a program claim the same object.
+ * as an output property; and the resource's URN as the internal input __resourceUrn, so that the provider can tell
+ * (and name) two resources of a program that claim the same object, even when they share a name under components.
  */
-export function resourceProps(name: string, argsOrState: object | undefined, secretKeys: readonly string[], outputKeys: readonly string[]): Record<string, unknown> {
+export function resourceProps(
+    name: string,
+    module: string,
+    type: string,
+    argsOrState: object | undefined,
+    secretKeys: readonly string[],
+    outputKeys: readonly string[],
+    opts: pulumi.CustomResourceOptions | undefined,
+): Record<string, unknown> {
     const props: Record<string, unknown> = {};
     for (const key of outputKeys) props[key] = undefined;
     Object.assign(props, argsOrState ?? {});
-    props["__resourceName"] = name;
+    props["__resourceUrn"] = pulumi.createUrn(name, `pulumi-nodejs:dynamic/${module}:${type}`, opts?.parent);
     for (const key of secretKeys) {
         if (props[key] !== undefined && props[key] !== null) props[key] = pulumi.secret(pulumi.output(props[key] as pulumi.Input<unknown>));
     }

@@ -9,9 +9,16 @@
  *   after the server applied the change (connection reset, timeout waiting for the answer, 5xx), the caller's
  *   `reconcile` function reads the object back and decides; only if nothing was applied is the request sent again.
  * - Errors name the method, path, status, the API's message and request id, with a hint for 401/403/404;
- *   every text from the server is redacted of the credentials and secrets the caller declared.
+ *   every text from the server is redacted of the credentials and secrets the caller declared. A network error names
+ *   where the URL came from; a TLS error names the host and what to set.
+ * - Every request honours HTTPS_PROXY/HTTP_PROXY/NO_PROXY (and their lower-case forms) through undici's
+ *   EnvHttpProxyAgent; the proxy URL's credentials are never put into a message. Private CAs: NODE_EXTRA_CA_CERTS,
+ *   or a PEM bundle for one server (the connection's caCert), added to the default trusted CAs.
  */
-import type { Agent, Dispatcher } from "undici";
+import { createHash } from "crypto";
+import { STATUS_CODES } from "http";
+import * as tls from "tls";
+import type { Dispatcher } from "undici";
 
 // Loaded on first use: a preview (check and diff only) makes no HTTP call and need not pay for loading it.
 let undiciModule: typeof import("undici") | undefined;
@@ -72,16 +79,29 @@ export interface ErrorInfo {
     apiMessage?: string;
     /** The API's error kind: Infisical `error` ("ValidationFailure", "PermissionDenied", ...), Unleash `name`. */
     errorName?: string;
+    /** A cause the API adds beside its message (Infisical's `error` when it is a sentence). */
+    apiDetail?: string;
     /** Where a validation failure points, as the API names the fields (Infisical zod issue paths, Unleash details paths). */
     invalidFields: string[];
     /** Permissions the API says are missing (Unleash `permissions`, Infisical `details.missingPermissions`). */
     missingPermissions: string[];
 }
 
+/** How to trust a server's certificate. */
+export interface TlsSettings {
+    /** PEM bundle of extra CAs for this server (added to Node's default ones, NODE_EXTRA_CA_CERTS included). */
+    caCert?: string;
+    /** Where such a bundle can be set, for the fix of a TLS error (e.g. "connection.caCert, infisical:caCert"). */
+    caCertSetting?: string;
+}
+
 export interface HttpClientOptions {
     /** Base URL (scheme, host, optional path prefix), without trailing slash. */
     baseUrl: string;
     service: ServiceName;
+    /** Where the base URL came from ("stack config unleash:url"), named by network errors. */
+    urlSource?: string;
+    tls?: TlsSettings;
     /** Produces the Authorization header value. */
     authorization?: () => Promise<string | undefined>;
     /** Called once after a 401: returns true if fresh credentials were obtained and the request should be retried. */
@@ -121,14 +141,50 @@ export function defaultTimeouts(): Timeouts {
     return { connectMs: envNumber("PULUMI_OIDC_HTTP_CONNECT_TIMEOUT_MS") ?? 10_000, headersMs: t, bodyMs: t };
 }
 
-const agents = new Map<string, Agent>();
+const agents = new Map<string, Dispatcher>();
 
-/** The shared keep-alive agent of an origin. */
-export function agentFor(origin: string, connectMs: number): Agent {
-    const key = `${origin}#${connectMs}`;
+/** The proxy environment variables that apply (undici's EnvHttpProxyAgent reads the same, lower-case first). */
+function proxyEnv(): { http?: string; https?: string; noProxy?: string } {
+    const e = process.env;
+    return { http: e.http_proxy ?? e.HTTP_PROXY, https: e.https_proxy ?? e.HTTPS_PROXY, noProxy: e.no_proxy ?? e.NO_PROXY };
+}
+
+/** A proxy URL as it may be shown: scheme, host and port, never its credentials. */
+export function displayProxy(raw: string | undefined): string | undefined {
+    if (!raw) return undefined;
+    try {
+        const u = new URL(raw);
+        return `${u.protocol}//${u.host}`;
+    } catch {
+        return "(an unparsable URL)";
+    }
+}
+
+/** Node's default trusted CAs (the bundled ones and NODE_EXTRA_CA_CERTS) plus the server's own bundle. */
+function trustedCAs(caCert: string): string[] {
+    const getCACertificates = (tls as unknown as { getCACertificates?: (type?: string) => string[] }).getCACertificates;
+    const defaults = getCACertificates ? getCACertificates("default") : [...tls.rootCertificates];
+    return [...defaults, caCert];
+}
+
+/**
+ * The shared keep-alive dispatcher of an origin: direct, or through the proxy the environment names for it. One per
+ * origin, connect timeout, CA bundle and proxy settings.
+ */
+export function agentFor(origin: string, connectMs: number, caCert?: string): Dispatcher {
+    const proxies = proxyEnv();
+    const key = createHash("sha256").update(JSON.stringify([origin, connectMs, caCert ?? "", proxies])).digest("hex");
     let agent = agents.get(key);
     if (!agent) {
-        agent = new (undici().Agent)({ connect: { timeout: connectMs }, keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, connections: 32 });
+        const ca = caCert ? trustedCAs(caCert) : undefined;
+        const pool = { keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, connections: 32 };
+        agent = new (undici().EnvHttpProxyAgent)({
+            ...pool,
+            // Direct connections (and the TCP connection to a proxy).
+            connect: { timeout: connectMs, ...(ca ? { ca } : {}) },
+            // TLS to the server inside a proxy's tunnel.
+            requestTls: { timeout: connectMs, ...(ca ? { ca } : {}) },
+        });
         agents.set(key, agent);
     }
     return agent;
@@ -141,6 +197,22 @@ export async function closeAllAgents(): Promise<void> {
     await Promise.all(all.map((a) => a.close().catch(() => undefined)));
 }
 
+/** TLS failures: the server's certificate is not trusted or not for this host. Certain, so never retried. */
+const TLS_CODES = new Set([
+    "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+    "UNABLE_TO_GET_ISSUER_CERT",
+    "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+    "SELF_SIGNED_CERT_IN_CHAIN",
+    "DEPTH_ZERO_SELF_SIGNED_CERT",
+    "CERT_HAS_EXPIRED",
+    "CERT_NOT_YET_VALID",
+    "CERT_UNTRUSTED",
+    "CERT_SIGNATURE_FAILURE",
+    "ERR_TLS_CERT_ALTNAME_INVALID",
+    "EPROTO",
+    "ERR_SSL_WRONG_VERSION_NUMBER",
+]);
+
 /** Network failures where the request certainly did not reach the server: safe to resend even a POST. */
 const NOT_SENT_CODES = new Set(["ECONNREFUSED", "UND_ERR_CONNECT_TIMEOUT", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
 /** Network failures after which the server may or may not have applied the request. */
@@ -148,10 +220,23 @@ const AMBIGUOUS_CODES = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET", "UND_E
 const RETRY_STATUSES = new Set([429, 502, 503, 504]);
 
 function errorCode(err: unknown): string {
-    const e = err as { code?: unknown; cause?: { code?: unknown } };
-    if (typeof e?.code === "string") return e.code;
-    if (typeof e?.cause?.code === "string") return e.cause.code;
-    return "UNKNOWN";
+    // undici wraps the socket's error (e.g. a TLS failure inside a proxy tunnel) in its own: the innermost code says most.
+    const codes: string[] = [];
+    let e = err as { code?: unknown; cause?: unknown } | undefined;
+    for (let depth = 0; e && depth < 5; depth++) {
+        if (typeof e.code === "string") codes.push(e.code);
+        e = e.cause as typeof e;
+    }
+    return codes.find((c) => TLS_CODES.has(c)) ?? codes[0] ?? "UNKNOWN";
+}
+
+function tlsFix(origin: string, code: string, settings: TlsSettings | undefined): string {
+    const host = new URL(origin).host;
+    if (code === "CERT_HAS_EXPIRED" || code === "CERT_NOT_YET_VALID") return `the certificate of ${host} is outside its validity period: renew it on the server`;
+    if (code === "ERR_TLS_CERT_ALTNAME_INVALID") return `the certificate of ${host} is not issued for that name: use the host name the certificate names, or fix the certificate`;
+    if (code === "EPROTO" || code === "ERR_SSL_WRONG_VERSION_NUMBER") return `${host} does not speak TLS on that port: check http:// versus https:// in the URL`;
+    const where = settings?.caCertSetting ? `, or put the CA's PEM bundle in ${settings.caCertSetting} (this server only)` : "";
+    return `the certificate of ${host} is signed by a CA this machine does not trust (a private CA?): set NODE_EXTRA_CA_CERTS=/path/to/ca.pem for the process that runs pulumi${where}`;
 }
 
 function describeNetworkError(code: string): string {
@@ -172,6 +257,7 @@ function describeNetworkError(code: string): string {
         case "EPIPE":
             return "the connection was closed before a response arrived";
         default:
+            if (TLS_CODES.has(code)) return "the TLS handshake failed";
             return "the request failed";
     }
 }
@@ -202,7 +288,10 @@ function debug(message: string): void {
  * `message` is the list of zod issues), Unleash `{id, name, message, details: [{message, path}]}`, or Unleash's raw joi
  * error `{_original, details}`, whose `_original` echoes the request body (secret included) and is never read.
  */
-export function apiErrorFields(body: unknown): { message?: string; reqId?: string; errorName?: string; invalidFields: string[]; missingPermissions: string[] } {
+/** HTTP reason phrases ("Service Unavailable"): an `error` that is one of them adds nothing to the status. */
+const HTTP_REASONS = new Set(Object.values(STATUS_CODES).map((t) => String(t).toLowerCase()));
+
+export function apiErrorFields(body: unknown): { message?: string; detail?: string; reqId?: string; errorName?: string; invalidFields: string[]; missingPermissions: string[] } {
     const invalidFields: string[] = [];
     const missingPermissions: string[] = [];
     if (typeof body === "string") return { message: body.trim().slice(0, 300) || undefined, invalidFields, missingPermissions };
@@ -242,7 +331,20 @@ export function apiErrorFields(body: unknown): { message?: string; reqId?: strin
     if (typeof b.details === "object" && b.details !== null && !Array.isArray(b.details)) permissionsOf((b.details as Record<string, unknown>).missingPermissions);
     const reqId = typeof b.reqId === "string" ? b.reqId : typeof b.id === "string" ? b.id : undefined;
     const errorName = typeof b.error === "string" ? b.error : typeof b.name === "string" ? b.name : undefined;
-    return { message, reqId, errorName, invalidFields: [...new Set(invalidFields)], missingPermissions };
+    // Infisical's `error` is usually a name ("ForbiddenError"), but some answers put the cause there, e.g. a machine
+    // identity of another organization: 403 "You are not allowed to access this resource", error "Identity is not
+    // apart of this organization" (2024-10 build, shared/real-servers/infisical-2024-10.md 2f.7). Shown when it says more.
+    const statusCode = typeof b.statusCode === "number" ? b.statusCode : undefined;
+    const error = typeof b.error === "string" ? b.error.trim() : "";
+    const sentence = /\s/.test(error) && error !== message && !HTTP_REASONS.has(error.toLowerCase());
+    // 4xx only: a 5xx's `error` names the failed database operation ("Update by id"), which helps no one fix anything.
+    const detail = sentence && (statusCode === undefined || (statusCode >= 400 && statusCode < 500)) ? error.slice(0, 300) : undefined;
+    return { message, detail, reqId, errorName, invalidFields: [...new Set(invalidFields)], missingPermissions };
+}
+
+/** A validation failure (named so, or pointing at fields): the request was refused, not the credentials. */
+export function isValidationFailure(fields: { errorName?: string; invalidFields: string[] }): boolean {
+    return /^(ValidationFailure|BadDataError|ValidationError)$/.test(fields.errorName ?? "") || fields.invalidFields.length > 0;
 }
 
 export class HttpClient {
@@ -304,8 +406,10 @@ export class HttpClient {
                 debug(`${req.method} ${path} attempt ${attempt}: ${res.status}`);
                 if (res.status >= 200 && res.status < 300) return res;
 
-                // Infisical refuses an expired or revoked access token with 401, or with 403 "TokenError".
-                const tokenRefused = res.status === 401 || (res.status === 403 && apiErrorFields(res.body).errorName === "TokenError");
+                // Infisical refuses an expired or revoked access token with 401, or with 403 "TokenError". A 401 that is a
+                // validation failure (Infisical 2024 builds answer them 401 ValidationFailure) refuses the request, not the token.
+                const fields = apiErrorFields(res.body);
+                const tokenRefused = (res.status === 401 && !isValidationFailure(fields)) || (res.status === 403 && fields.errorName === "TokenError");
                 if (tokenRefused && !retriedUnauthorized && this.opts.onUnauthorized && !req.anonymous) {
                     retriedUnauthorized = true;
                     if (await this.opts.onUnauthorized()) {
@@ -330,22 +434,17 @@ export class HttpClient {
                 throw this.apiError(req, path, res, attempt);
             }
 
-            // Network failure.
+            // Network failure. A TLS failure is certain and permanent: said at once, with the fix.
+            if (TLS_CODES.has(outcome.code)) {
+                throw this.networkError(req, path, outcome.code, describeNetworkError(outcome.code), attempt, tlsFix(this.origin, outcome.code, this.opts.tls));
+            }
             const ambiguous = outcome.sent && (AMBIGUOUS_CODES.has(outcome.code) || outcome.code === "UNKNOWN");
             if (!idempotent && ambiguous) {
                 if (req.reconcile) {
                     const applied = await req.reconcile();
                     if (applied) return { status: 200, body: applied.body, headers: {} };
                 } else {
-                    throw new NetworkError({
-                        service: this.service,
-                        method: req.method,
-                        path,
-                        code: outcome.code,
-                        reason: `${describeNetworkError(outcome.code)}; not retried because the request may have been applied`,
-                        attempts: attempt,
-                        origin: this.origin,
-                    });
+                    throw this.networkError(req, path, outcome.code, `${describeNetworkError(outcome.code)}; not retried because the request may have been applied`, attempt);
                 }
             }
             const wait = this.nextDelay(attempt, started, undefined);
@@ -353,16 +452,24 @@ export class HttpClient {
                 await sleep(wait);
                 continue;
             }
-            throw new NetworkError({
-                service: this.service,
-                method: req.method,
-                path,
-                code: outcome.code,
-                reason: describeNetworkError(outcome.code),
-                attempts: attempt,
-                origin: this.origin,
-            });
+            throw this.networkError(req, path, outcome.code, describeNetworkError(outcome.code), attempt);
         }
+    }
+
+    private networkError(req: HttpRequest, path: string, code: string, reason: string, attempts: number, fix?: string): NetworkError {
+        const proxies = proxyEnv();
+        const proxy = displayProxy(this.origin.startsWith("https:") ? (proxies.https ?? proxies.http) : proxies.http);
+        return new NetworkError({
+            service: this.service,
+            method: req.method,
+            path,
+            code,
+            reason: proxy ? `${reason} (HTTP(S)_PROXY is set: ${proxy}, unless NO_PROXY names this host)` : reason,
+            attempts,
+            origin: this.origin,
+            urlSource: this.opts.urlSource,
+            fix,
+        });
     }
 
     /** The wait before the next attempt, or undefined when the attempts or the time budget are used up. */
@@ -387,7 +494,7 @@ export class HttpClient {
             method: req.method,
             headers,
             body,
-            dispatcher: agentFor(this.origin, this.timeouts.connectMs),
+            dispatcher: agentFor(this.origin, this.timeouts.connectMs, this.opts.tls?.caCert),
             headersTimeout,
             bodyTimeout: this.timeouts.bodyMs,
         });
@@ -410,10 +517,12 @@ export class HttpClient {
         const fields = apiErrorFields(res.body);
         const secrets = this.secretValues(req);
         const apiMessage = fields.message !== undefined ? redact(fields.message, secrets) : undefined;
+        const apiDetail = fields.detail !== undefined ? redact(fields.detail, secrets) : undefined;
         let hint = this.opts.hint?.({
             status: res.status,
             req,
             apiMessage,
+            apiDetail,
             errorName: fields.errorName,
             invalidFields: fields.invalidFields,
             missingPermissions: fields.missingPermissions,
@@ -427,8 +536,10 @@ export class HttpClient {
             path,
             status: res.status,
             apiMessage,
+            apiDetail,
             reqId: fields.reqId,
             errorName: fields.errorName,
+            invalidFields: fields.invalidFields,
             hint,
             attempts,
         });

@@ -4,7 +4,7 @@
  * secret: every text taken from a response is passed through the client's redaction first.
  */
 
-export type ServiceName = "Infisical" | "Unleash" | "OIDC discovery";
+export type ServiceName = "Infisical" | "Unleash" | "OIDC discovery" | "GitHub Actions";
 
 export interface ApiErrorDetails {
     service: ServiceName;
@@ -14,10 +14,14 @@ export interface ApiErrorDetails {
     status: number;
     /** The API's own message (redacted). */
     apiMessage?: string;
+    /** A cause the API adds beside its message (Infisical's `error` when it is a sentence, redacted). */
+    apiDetail?: string;
     /** The API's request or error id (Infisical `reqId`, Unleash error `id`). */
     reqId?: string;
     /** The API's error kind (Infisical `error`, Unleash `name`). */
     errorName?: string;
+    /** The fields a validation failure names, as the API names them. */
+    invalidFields?: string[];
     hint?: string;
     attempts: number;
 }
@@ -45,8 +49,10 @@ export class ApiError extends Error implements ApiErrorDetails {
     readonly path: string;
     readonly status: number;
     readonly apiMessage?: string;
+    readonly apiDetail?: string;
     readonly reqId?: string;
     readonly errorName?: string;
+    readonly invalidFields: string[];
     readonly hint?: string;
     readonly attempts: number;
 
@@ -56,10 +62,12 @@ export class ApiError extends Error implements ApiErrorDetails {
             `${details.service} API: ${details.method} ${details.path} returned ${details.status}${statusText ? ` ${statusText}` : ""}`,
         ];
         if (details.apiMessage) parts[0] += `: ${details.apiMessage}`;
+        if (details.apiDetail) parts[0] += details.apiMessage ? ` (${details.apiDetail})` : `: ${details.apiDetail}`;
         if (details.reqId) parts.push(`(reqId: ${details.reqId})`);
         if (details.attempts > 1) parts.push(`[after ${details.attempts} attempts]`);
         let message = parts.join(" ");
-        if (details.hint) message += `. How to fix: ${details.hint}`;
+        // The API's message may end a sentence itself ("Could not load discoverUrl.").
+        if (details.hint) message += `${/[.!?]$/.test(message) ? "" : "."} How to fix: ${details.hint}`;
         super(message);
         this.name = "ApiError";
         this.service = details.service;
@@ -67,8 +75,10 @@ export class ApiError extends Error implements ApiErrorDetails {
         this.path = details.path;
         this.status = details.status;
         this.apiMessage = details.apiMessage;
+        this.apiDetail = details.apiDetail;
         this.reqId = details.reqId;
         this.errorName = details.errorName;
+        this.invalidFields = details.invalidFields ?? [];
         this.hint = details.hint;
         this.attempts = details.attempts;
     }
@@ -82,11 +92,27 @@ export class NetworkError extends Error {
     readonly code: string;
     readonly attempts: number;
 
-    constructor(details: { service: ServiceName; method: string; path: string; code: string; reason: string; attempts: number; origin: string }) {
+    constructor(details: {
+        service: ServiceName;
+        method: string;
+        path: string;
+        code: string;
+        reason: string;
+        attempts: number;
+        origin: string;
+        /** Where the URL came from ("stack config unleash:url"), named in the fix. */
+        urlSource?: string;
+        /** The fix, when the failure has a specific one (TLS, proxy); else: check the URL and that the server is reachable. */
+        fix?: string;
+        /** The proxy the request went through (without its credentials). */
+        proxy?: string;
+    }) {
+        const from = details.urlSource ? ` (from ${details.urlSource})` : "";
+        const via = details.proxy ? ` through the proxy ${details.proxy}` : "";
         super(
-            `${details.service} API: ${details.method} ${details.path} on ${details.origin} failed: ${details.reason} (${details.code})` +
+            `${details.service} API: ${details.method} ${details.path} on ${details.origin}${from}${via} failed: ${details.reason} (${details.code})` +
                 (details.attempts > 1 ? ` [after ${details.attempts} attempts]` : "") +
-                ". How to fix: check that the URL is right and the server is reachable from this machine",
+                `. How to fix: ${details.fix ?? `check that the URL${from} is right and the server is reachable from this machine`}`,
         );
         this.name = "NetworkError";
         this.service = details.service;

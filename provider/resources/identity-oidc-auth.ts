@@ -82,9 +82,13 @@ export const identityOidcAuth: ResourceDescription = {
         claimMetadataMapping: {
             doc:
                 'Metadata attached to the identity\'s access tokens from the login token\'s claims: {metadataKey: "claim.path"}. ' +
-                "Empty maps nothing. (Infisical versions without this setting ignore it.)",
+                'Output: each value as Infisical stores it (split at ",", each part trimmed, joined with ", "). ' +
+                "Empty maps nothing. Infisical versions without this setting (e.g. the 2024 builds) do not get it: the output " +
+                "`unsupportedSettings` lists it and the provider says so when it is set.",
             default: {},
-            normalize: n.stringMap,
+            normalize: n.commaSpacedMap,
+            // The 2024-10 build drops the unknown field, and an update of it alone is empty: 500 "Update by id".
+            availableOn: "Infisical versions from 2025 on",
         },
         caCert: { doc: "PEM CA certificate(s) to trust when Infisical talks to the identity provider. Empty uses the public CAs.", default: "", normalize: n.pem },
         accessTokenTrustedIps: {
@@ -96,7 +100,7 @@ export const identityOidcAuth: ResourceDescription = {
         accessTokenTTL: { doc: `Lifetime of an access token in seconds (0..${MAX_TTL_SECONDS}, at most accessTokenMaxTTL; default ${DEFAULT_TTL_SECONDS}).`, default: DEFAULT_TTL_SECONDS, normalize: n.num },
         accessTokenMaxTTL: { doc: `Maximum lifetime of an access token, renewals included, in seconds (0..${MAX_TTL_SECONDS}; default ${DEFAULT_TTL_SECONDS}).`, default: DEFAULT_TTL_SECONDS, normalize: n.num },
         accessTokenNumUsesLimit: { doc: "How many times an access token can be used; 0 (default) means unlimited.", default: 0, normalize: n.num },
-        identityOidcAuthId: { doc: "ID of the OIDC auth object in Infisical.", computed: true, responseName: "id" },
+        identityOidcAuthId: { doc: "ID of the OIDC auth object in Infisical.", computed: true, objectId: true, responseName: "id" },
         createdAt: { doc: "When the OIDC auth was attached (ISO 8601).", computed: true },
         updatedAt: { doc: "When it was last changed (ISO 8601).", computed: true },
     },
@@ -122,7 +126,14 @@ export const identityOidcAuth: ResourceDescription = {
             idempotent: false,
             alreadyExists: [{ status: 400, message: /already/i }, { status: 409 }],
         },
-        update: { method: "PATCH", path: "/api/v1/auth/oidc-auth/identities/{identityId}", body: ({ desired }) => desired, changedOnly: true },
+        update: {
+            method: "PATCH",
+            path: "/api/v1/auth/oidc-auth/identities/{identityId}",
+            body: ({ desired }) => desired,
+            changedOnly: true,
+            // The 2024-10 build's PATCH of an identity without OIDC auth (today's words are in `read.gone`).
+            goneIfConfirmed: [{ status: 400, message: /^Failed to update OIDC Auth$/i }],
+        },
         delete: { method: "DELETE", path: "/api/v1/auth/oidc-auth/identities/{identityId}", gone: [GONE_NOT_ATTACHED, GONE_NO_IDENTITY] },
     },
     deletedState: "the OIDC auth method is revoked from the identity (DELETE); the identity itself stays",
@@ -157,7 +168,8 @@ export const identityOidcAuth: ResourceDescription = {
             ? {
                   property: "oidcDiscoveryUrl",
                   discoveryUrl: v.oidcDiscoveryUrl,
-                  expectedIssuer: typeof v.boundIssuer === "string" ? { value: v.boundIssuer, property: "boundIssuer" } : undefined,
+                  // Infisical verifies `iss` against boundIssuer byte for byte (jsonwebtoken's `issuer` option).
+                  expectedIssuer: typeof v.boundIssuer === "string" ? { value: v.boundIssuer, property: "boundIssuer", exact: true } : undefined,
               }
             : undefined,
 };

@@ -103,7 +103,7 @@ export const oidcSsoConfig: ResourceDescription = {
             default: "RS256",
             normalize: (v) => (v === null || v === undefined ? "RS256" : v),
         },
-        configId: { doc: "ID of the configuration object in Infisical.", computed: true, responseName: "id" },
+        configId: { doc: "ID of the configuration object in Infisical.", computed: true, objectId: true, responseName: "id" },
     },
     rules: [
         {
@@ -169,14 +169,31 @@ export const oidcSsoConfig: ResourceDescription = {
     },
     objectName: "the organization's SSO settings (Infisical permission: SSO, edit)",
     sideEffects: {
+        // Infisical/infisical backend/src/ee/services/oidc/oidc-config-service.ts updateOidcCfg: every update ends with
+        // orgDAL.updateById(org.id, { authEnforced: false, scimEnabled: false }). Newer builds skip the e-mail check at
+        // SSO login only while the organization enforces SSO (skipEmailVerification = Boolean(organization.authEnforced),
+        // reported in issue #26); older ones decide by the instance's trustOidcEmails.
         update:
             "Infisical switches off SSO enforcement and SCIM for the whole organization (authEnforced and scimEnabled become false) " +
-            "on every update of the SSO configuration through the API; turn them on again in the organization's security settings afterwards",
+            "on every update of the SSO configuration through the API; while enforcement is off, newer Infisical versions ask users " +
+            "to verify their e-mail address again at their next SSO login. Turn enforcement and SCIM on again in the organization's " +
+            "security settings afterwards",
         delete:
             "deactivating the SSO configuration (isActive: false) also switches off SSO enforcement and SCIM for the organization; " +
             "set the resource option `retainOnDelete: true` to leave SSO untouched on destroy",
     },
     errors: [
+        {
+            // The orgSlug-era builds (2024) let only user sessions use the SSO routes: a machine identity gets
+            // 403 "You are not allowed to access this resource", error "Forbidden access to /api/v1/sso/oidc/config…".
+            status: 403,
+            errorName: /^Forbidden access to .*\/sso\/oidc\/config/,
+            replaceMessage: true,
+            hint:
+                "this Infisical server is older: its SSO API accepts only user sessions (not a machine identity) and takes orgSlug, " +
+                "not organizationId. pulumi-oidc-settings needs an Infisical version whose /api/v1/sso/oidc/config takes " +
+                "organizationId (2025 or later), where machine identities with the SSO permission may manage it: upgrade the Infisical server",
+        },
         {
             errorName: "ValidationFailure",
             message: /orgSlug/,

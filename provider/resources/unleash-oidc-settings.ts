@@ -162,16 +162,21 @@ export const unleashOidcSettings: ResourceDescription = {
             body: ({ carried }) => ({ ...carried, enabled: false }),
             idempotent: true,
             needsCurrent: true,
-            // Unleash loads the discovery document on every save that has a discoverUrl, even one that disables login:
-            // with the identity provider unreachable, disabling works only without it.
-            fallback: {
-                on: { status: 400, message: /Could not load discoverUrl/i },
-                body: ({ carried }) => {
-                    const { discoverUrl: _dropped, ...rest } = carried ?? {};
-                    return { ...rest, enabled: false };
+            retryWithout: [
+                {
+                    // Unleash loads the discovery document on every save that has a discoverUrl, even one that disables
+                    // login: with the identity provider unreachable, disabling works only without it.
+                    on: (err) => (err.status === 400 && /Could not load discoverUrl/i.test(err.apiMessage ?? "") ? ["discoverUrl"] : undefined),
+                    note: () => "OIDC login disabled without discoverUrl: Unleash could not load the discovery document (it loads it on every save), so discoverUrl was cleared",
                 },
-                note: "OIDC login disabled without discoverUrl: Unleash could not load the discovery document (it loads it on every save), so discoverUrl was cleared",
-            },
+                {
+                    // A value stored when it was accepted that this Unleash now refuses (e.g. groupJsonPath "$.groups", refused
+                    // by the joi pattern since 7.x): the whole-object save that disables login would fail on it forever.
+                    on: (err) => (err.status === 400 && err.invalidFields.length > 0 ? err.invalidFields : undefined),
+                    note: (fields) =>
+                        `OIDC login disabled with ${fields.join(", ")} cleared: this Unleash refuses the value stored there (it validates every save), so it could not be kept`,
+                },
+            ],
         },
     },
     deletedState: "OIDC login is disabled (enabled: false); the other settings stay as they were",

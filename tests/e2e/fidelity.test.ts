@@ -539,6 +539,9 @@ describeWithEngine("real-server fidelity under the real engine", () => {
             expect(text).toContain("(URL from stack config unleash:url)");
             expect(text).toContain('"Moving a stack to another URL"');
             expect(sent).toEqual({ m: 0, b: 0 }); // no request, with any credentials, to either server
+            // Shown on the resources, without the host's stack-trace copy under the stack.
+            expect(text).not.toMatch(/^\s+at .*(node_modules|provider\/engine)/m);
+            expect(text).not.toMatch(/pulumi:pulumi:Stack \([^)]*\):\s+\w*Error: /);
 
             // A plain refresh does not run the program: the engine gives the provider the configuration recorded at the
             // last up (the old server's URL and credentials, in the state as secrets), so it reads the old server with

@@ -100,6 +100,12 @@ describeWithEngine("trust checks under the real engine", () => {
         const res = await preview({ boundSubject: PINNED, boundAudiences: "" });
         expect(res.status).toBe(0);
         expect(res.text).toContain("identity-audience-unbound");
+        // Shown under the resource it is about, not under the stack.
+        const plain = await t.cli(["preview"], { allowFailure: true });
+        outputs.push(plain.stdout, plain.stderr);
+        const diagnostics = plain.stdout.slice(plain.stdout.indexOf("Diagnostics:"));
+
+        expect(diagnostics).toMatch(/pulumi-nodejs:dynamic\/infisical:IdentityOidcAuth \(github-deploy\):\s+warning: [^\n]*identity-audience-unbound/);
     }, 120_000);
 
     test("audit: clean after up; a subject cleared behind Pulumi's back is an error finding (exit 2, JSON, Markdown)", async () => {

@@ -9,7 +9,12 @@
  * (6) an unknown connection at preview is not a replacement; (7) Unleash fields removed from the program are cleared.
  */
 import { resetClaims } from "../../provider/engine/claims";
-import { NAME_INPUT } from "../../provider/engine/model";
+import { OWNER_INPUT } from "../../provider/engine/model";
+
+const SSO_TYPE = "pulumi-nodejs:dynamic/infisical:OidcSsoConfig";
+const UNLEASH_TYPE = "pulumi-nodejs:dynamic/unleash:OidcSettings";
+/** The URN the typed classes pass for a top-level resource of the program. */
+const urn = (name: string, type: string) => `urn:pulumi:test::correctness::${type}::${name}`;
 import { UNKNOWN } from "../../provider/engine/values";
 import { assertNoLeaks, credentialsOf } from "../helpers/leak-scan";
 import { SimulatedResource } from "../helpers/engine-sim";
@@ -219,19 +224,19 @@ describe("#18 (3) one SSO configuration per organization", () => {
     test("two OidcSsoConfig resources for one organization: the second is refused at check, and at create when its key was unknown", async () => {
         const o = A.infisical.organizations[3];
         const first = new SimulatedResource(provider("OidcSsoConfig"));
-        await first.up(sso(o, { [NAME_INPUT]: "sso-main" }));
+        await first.up(sso(o, { [OWNER_INPUT]: urn("sso-main", SSO_TYPE) }));
         const second = new SimulatedResource(provider("OidcSsoConfig"));
-        const checked = await second.checkOnly(sso(o, { [NAME_INPUT]: "sso-copy", clientId: "another-client" }));
+        const checked = await second.checkOnly(sso(o, { [OWNER_INPUT]: urn("sso-copy", SSO_TYPE), clientId: "another-client" }));
         expect(checked.failures).toHaveLength(1);
         expect(checked.failures?.[0].property).toBe("organizationId");
-        expect(checked.failures?.[0].reason).toContain('resources "sso-main" and "sso-copy" both manage OidcSsoConfig for organizationId');
+        expect(checked.failures?.[0].reason).toContain(`resources "sso-main" (${SSO_TYPE}) and "sso-copy" (${SSO_TYPE}) both manage OidcSsoConfig for organizationId`);
 
         // organizationId from another resource's output: unknown at preview, so only create can tell.
-        expect((await second.checkOnly(sso(o, { [NAME_INPUT]: "sso-copy", organizationId: UNKNOWN }))).failures ?? []).toEqual([]);
+        expect((await second.checkOnly(sso(o, { [OWNER_INPUT]: urn("sso-copy", SSO_TYPE), organizationId: UNKNOWN }))).failures ?? []).toEqual([]);
         a.resetStats();
-        const err = await rejection(provider("OidcSsoConfig").create({ ...(await first.checked(sso(o))), [NAME_INPUT]: "sso-copy", clientId: "another-client" }));
+        const err = await rejection(provider("OidcSsoConfig").create({ ...(await first.checked(sso(o))), [OWNER_INPUT]: urn("sso-copy", SSO_TYPE), clientId: "another-client" }));
         produced.ownerAtCreate = err;
-        expect(err.message).toContain('resources "sso-main" and "sso-copy" both manage');
+        expect(err.message).toContain(`resources "sso-main" (${SSO_TYPE}) and "sso-copy" (${SSO_TYPE}) both manage`);
         expect(a.stats().total).toBe(0);
         expect((await infisicalApi(A, o.token).getSso(o.id)).json.clientId).toBe("infisical-correctness");
     });
@@ -240,13 +245,13 @@ describe("#18 (3) one SSO configuration per organization", () => {
 describe("#18 (4) one UnleashOidcSettings per instance", () => {
     test("a second resource on the same instance is refused", async () => {
         const inst = A.unleash.instances[2];
-        await new SimulatedResource(provider("UnleashOidcSettings")).up(unleashAt(inst, { [NAME_INPUT]: "unleash-main" }));
-        const checked = await new SimulatedResource(provider("UnleashOidcSettings")).checkOnly(unleashAt(inst, { [NAME_INPUT]: "unleash-copy", autoCreate: true }));
+        await new SimulatedResource(provider("UnleashOidcSettings")).up(unleashAt(inst, { [OWNER_INPUT]: urn("unleash-main", UNLEASH_TYPE) }));
+        const checked = await new SimulatedResource(provider("UnleashOidcSettings")).checkOnly(unleashAt(inst, { [OWNER_INPUT]: urn("unleash-copy", UNLEASH_TYPE), autoCreate: true }));
         expect(checked.failures).toHaveLength(1);
         expect(checked.failures?.[0].property).toBe("connection");
-        expect(checked.failures?.[0].reason).toContain(`resources "unleash-main" and "unleash-copy" both manage UnleashOidcSettings on ${stripSlash(inst.url)}`);
+        expect(checked.failures?.[0].reason).toContain(`resources "unleash-main" (${UNLEASH_TYPE}) and "unleash-copy" (${UNLEASH_TYPE}) both manage UnleashOidcSettings on ${stripSlash(inst.url)}`);
         // Another instance is another object.
-        expect((await new SimulatedResource(provider("UnleashOidcSettings")).checkOnly(unleashAt(A.unleash.instances[3], { [NAME_INPUT]: "unleash-copy" }))).failures ?? []).toEqual([]);
+        expect((await new SimulatedResource(provider("UnleashOidcSettings")).checkOnly(unleashAt(A.unleash.instances[3], { [OWNER_INPUT]: urn("unleash-copy", UNLEASH_TYPE) }))).failures ?? []).toEqual([]);
     });
 });
 

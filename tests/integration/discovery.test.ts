@@ -3,7 +3,7 @@
  * issuer announced, JWKS reachable, a key usable for the chosen algorithm (imported with jose).
  */
 import { UNKNOWN } from "../../provider/engine/values";
-import { Backend, configureStack, provider, Ready, resetProviderProcess, stackConfigFor, start } from "./support";
+import { api, Backend, configureStack, provider, Ready, resetProviderProcess, stackConfigFor, start } from "./support";
 
 let backend: Backend;
 let ready: Ready;
@@ -66,7 +66,31 @@ test("an issuer mismatch is reported on boundIssuer", async () => {
     });
     expect(list).toHaveLength(1);
     expect(list[0].property).toBe("boundIssuer");
-    expect(list[0].reason).toContain('not "https://someone-else.example.com": tokens would be rejected');
+    expect(list[0].reason).toContain(`announces issuer "${ready.issuer.url}" and boundIssuer is "https://someone-else.example.com"`);
+});
+
+test("a boundIssuer that differs from the announced issuer only by a trailing slash is refused: the server compares byte for byte", async () => {
+    const identityId = ready.infisical.identityIds[0];
+    const settings = { identityId, oidcDiscoveryUrl: ready.issuer.url, boundIssuer: `${ready.issuer.url}/` };
+    const list = await failures("IdentityOidcAuth", { ...settings, verifyDiscovery: true });
+    expect(list).toHaveLength(1);
+    expect(list[0].property).toBe("boundIssuer");
+    // Both values are named, and the one to use.
+    expect(list[0].reason).toContain(`announces issuer "${ready.issuer.url}" and boundIssuer is "${ready.issuer.url}/"`);
+    expect(list[0].reason).toContain(`set boundIssuer to "${ready.issuer.url}"`);
+
+    // What the check prevents: with that boundIssuer, every login is refused by the server.
+    const base = ready.infisical.url;
+    const auth = `Bearer ${ready.infisical.token}`;
+    expect((await api("POST", `${base}/api/v1/auth/oidc-auth/identities/${identityId}`, auth, { oidcDiscoveryUrl: settings.oidcDiscoveryUrl, boundIssuer: settings.boundIssuer, boundClaims: {} })).status).toBe(200);
+    try {
+        const minted = await api("POST", `${ready.issuer.url}/mint`, "", { sub: "anyone" });
+        const login = await api("POST", `${base}/api/v1/auth/oidc-auth/login`, "", { identityId, jwt: minted.json.id_token });
+        expect(login.status).toBe(401);
+        expect(JSON.stringify(login.json)).toContain("jwt issuer invalid");
+    } finally {
+        await api("DELETE", `${base}/api/v1/auth/oidc-auth/identities/${identityId}`, auth);
+    }
 });
 
 test("no key for the chosen algorithm is reported (an RSA JWKS cannot verify EdDSA)", async () => {

@@ -3,6 +3,7 @@
  * replace, adoption, get, error paths. Uses universal auth (client id/secret exchanged for an access token).
  */
 import { universalAuthLogins } from "../../provider/connection";
+import { warningsShown } from "../../provider/engine/log";
 import { assertNoLeaks, credentialsOf } from "../helpers/leak-scan";
 import { SimulatedResource } from "../helpers/engine-sim";
 import { Backend, configureStack, infisicalApi, provider, Ready, rejection, resetProviderProcess, stackConfigFor, start } from "./support";
@@ -27,7 +28,7 @@ function desired(identityId: string, extra: Record<string, unknown> = {}): Recor
 }
 
 beforeAll(async () => {
-    backend = await start({ seed: { organizations: 1, identitiesPerOrg: 4, unleashInstances: 1 } });
+    backend = await start({ seed: { organizations: 1, identitiesPerOrg: 5, unleashInstances: 1 } });
     ready = backend.ready;
     await configureStack(stackConfigFor(ready, "universal"));
 });
@@ -171,5 +172,42 @@ describe("IdentityOidcAuth adoption, get and errors", () => {
         expect(err.message).toContain("universal-auth/login returned 401");
         expect(err.message).toContain("universal auth login was refused");
         expect(err.message).not.toContain("wrong-client-secret-value");
+    });
+});
+
+describe("issue #22: what happened to the object is said", () => {
+    const id = (i: number) => ready.infisical.identityIds[i];
+
+    test("an identical object taken over without a write is said, naming the object (a second stack would go unnoticed)", async () => {
+        const attached = await infisicalApi(ready).postAuth(id(4), {
+            oidcDiscoveryUrl: ready.issuer.url,
+            boundIssuer: ready.issuer.url,
+            boundAudiences: "sts.example.com, https://github.com/example-org",
+            boundSubject: "repo:example-org/infra:ref:refs/heads/main",
+            boundClaims: { repository: "example-org/infra, example-org/app" },
+            accessTokenTrustedIps: [{ ipAddress: "10.0.0.0/8" }, { ipAddress: "192.168.1.1/32" }],
+            accessTokenTTL: 3600,
+            accessTokenMaxTTL: 7200,
+        });
+        expect(attached.status).toBe(200);
+        const res = new SimulatedResource(provider("IdentityOidcAuth"));
+        expect((await res.up(desired(id(4)))).op).toBe("create");
+        expect(warningsShown()).toContainEqual(
+            expect.stringMatching(new RegExp(`^IdentityOidcAuth for identityId ${id(4)} on \\S+ already existed with exactly the desired settings: taken over without a write`)),
+        );
+        expect(res.state?.identityOidcAuthId).toBe(attached.json.identityOidcAuth.id);
+
+        // Someone deletes it and attaches it again between runs: a new server id. Refresh says it was replaced.
+        expect((await infisicalApi(ready).deleteAuth(id(4))).status).toBe(200);
+        const again = await infisicalApi(ready).postAuth(id(4), { oidcDiscoveryUrl: ready.issuer.url, boundIssuer: ready.issuer.url, boundClaims: {} });
+        expect(again.status).toBe(200);
+        expect(await res.refresh()).toBe("changed");
+        expect(res.state?.identityOidcAuthId).toBe(again.json.identityOidcAuth.id);
+        expect(warningsShown()).toContainEqual(
+            expect.stringContaining(
+                `IdentityOidcAuth for identityId ${id(4)} on ${ready.infisical.url.replace(/\/+$/, "")} was replaced outside Pulumi: its identityOidcAuthId changed from ${attached.json.identityOidcAuth.id} to ${again.json.identityOidcAuth.id}`,
+            ),
+        );
+        await res.destroy();
     });
 });

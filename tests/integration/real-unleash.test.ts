@@ -208,6 +208,28 @@ describe("issue #11: validation and the discovery document", () => {
         expect(warningsShown().some((w) => w.includes(`UnleashOidcSettings on ${base(inst)}`) && /discoverUrl was cleared/.test(w))).toBe(true);
     });
 
+    test("destroy while the live settings hold a value this Unleash now refuses disables login with that value cleared, and warns", async () => {
+        const inst = instance(3);
+        const res = new SimulatedResource(provider("UnleashOidcSettings"));
+        await res.up(minimal(inst, { autoCreate: true, adoptExisting: true }));
+        // Stored when an older Unleash accepted it; today's joi pattern refuses it on every save.
+        const stored = backend.state().unleash.instances.find((i) => inst.url.endsWith(`/unleash/${i.index}`) || inst.url.endsWith(`/unleash/${i.index}/`));
+        expect(stored?.oidcSettings).toBeTruthy();
+        stored!.oidcSettings!.enableGroupSyncing = true;
+        stored!.oidcSettings!.groupJsonPath = "$.groups";
+        const current = (await direct(inst).get()).json;
+        expect(current.groupJsonPath).toBe("$.groups");
+        const refused = await direct(inst).post({ ...current, enabled: false });
+        expect(refused.status).toBe(400);
+
+        await res.destroy();
+        const live = (await direct(inst).get()).json;
+        expect(live.enabled).toBe(false);
+        expect(live.groupJsonPath ?? "").toBe("");
+        expect(live).toMatchObject({ clientId: "unleash-real", autoCreate: true, enableGroupSyncing: true }); // the rest stays
+        expect(warningsShown().some((w) => w.includes(`UnleashOidcSettings on ${base(inst)}`) && /groupJsonPath cleared: this Unleash refuses the value stored there/.test(w))).toBe(true);
+    });
+
     test("a joi refusal shows its details message, never the echoed body (secret included)", async () => {
         const inst = instance(5);
         // A value past check (an older program's state, a direct create): the provider's own path.

@@ -1,7 +1,10 @@
 /**
  * Properties over each resource's schema (fast-check), against the reference backend over real HTTP:
  * - every generated valid input round-trips: create, then a read (refresh) changes nothing, and the same input
- *   written differently (order, case, spacing of lists) previews as no change;
+ *   written differently (order, case, spacing of lists) previews as no change. Values the server rewrites (trims,
+ *   ", "-joins) are generated with the spaces and commas it rewrites;
+ * - a run killed after the API applied the create leaves an object that the next run takes over as its own (no
+ *   `adoptExisting`, no "differs" refusal), whatever spelling that run uses;
  * - every generated input with one field broken is rejected at check, with a failure on that field.
  */
 import fc from "fast-check";
@@ -33,6 +36,11 @@ const domain = fc.tuple(label, fc.constantFrom("com", "org", "io")).map(([a, b])
 const httpsUrl = fc.tuple(label, fc.array(label, { maxLength: 2 })).map(([host, path]) => `https://${host}.example.com/${path.join("/")}`);
 const secret = fc.stringMatching(/^[A-Za-z0-9_-]{12,40}$/);
 const text = fc.stringMatching(/^[A-Za-z0-9:/._-]{1,30}$/);
+const pad = fc.constantFrom("", " ", "  ");
+/** Text as a user may write it where the server trims it. */
+const padded = fc.tuple(pad, text, pad).map(([a, t, b]) => `${a}${t}${b}`);
+/** A comma list with the spacing the server rewrites (Infisical splits at ",", trims, joins with ", "). */
+const spacedList = fc.tuple(fc.array(padded, { minLength: 1, maxLength: 3 }), pad).map(([parts, p]) => parts.join(`${p},`));
 
 /** A list written as the user may write it: an array, or a comma string with random spacing and case. */
 function writtenList(items: string[], style: { asArray: boolean; upper: boolean; pad: string }): string | string[] {
@@ -45,7 +53,7 @@ const ssoInput = fc
     .record({
         custom: fc.boolean(),
         endpoints: fc.array(httpsUrl, { minLength: 5, maxLength: 5 }),
-        clientId: text,
+        clientId: padded,
         clientSecret: secret,
         isActive: fc.option(fc.boolean(), { nil: undefined }),
         domains: fc.uniqueArray(domain, { maxLength: 4 }),
@@ -82,7 +90,8 @@ const identityInput = fc
         discovery: httpsUrl,
         audiences: fc.uniqueArray(text, { maxLength: 3 }),
         subject: fc.option(text, { nil: undefined }),
-        claims: fc.dictionary(label, fc.uniqueArray(text, { minLength: 1, maxLength: 3 }), { maxKeys: 3 }),
+        claims: fc.dictionary(label, fc.uniqueArray(padded, { minLength: 1, maxLength: 3 }), { maxKeys: 3 }),
+        metadata: fc.option(fc.dictionary(label, spacedList, { maxKeys: 3 }), { nil: undefined }),
         ips: fc.uniqueArray(cidr, { minLength: 1, maxLength: 3 }),
         ipsAsObjects: fc.boolean(),
         ttls: fc.tuple(fc.integer({ min: 1, max: 315_360_000 }), fc.integer({ min: 1, max: 315_360_000 })),
@@ -97,6 +106,7 @@ const identityInput = fc
             boundAudiences: style.asArray ? [...v.audiences].reverse() : v.audiences.join(`${style.pad},${style.pad}`),
             ...(v.subject === undefined ? {} : { boundSubject: v.subject }),
             boundClaims: Object.fromEntries(Object.entries(v.claims).map(([k, vals]) => [k, style.asArray ? vals : vals.join(`,${style.pad}`)])),
+            ...(v.metadata === undefined ? {} : { claimMetadataMapping: v.metadata }),
             accessTokenTrustedIps: v.ipsAsObjects ? v.ips.map((ipAddress) => ({ ipAddress })) : v.ips,
             accessTokenTTL: Math.min(...v.ttls),
             accessTokenMaxTTL: Math.max(...v.ttls),
@@ -188,6 +198,11 @@ describe.each(kinds)("%s", (kind, gen) => {
                     expect(await res.refresh()).toBe("same");
                     const again = await res.preview(value.input(otherStyle));
                     expect(again?.changes).toBe(false);
+                    // A killed run: the object exists, the state does not. The next run takes it over as its own.
+                    const rerun = new SimulatedResource(provider(kind as "OidcSsoConfig"));
+                    expect((await rerun.up(value.input(otherStyle))).op).toBe("create");
+                    expect(await rerun.refresh()).toBe("same");
+                    expect((await rerun.preview(value.input(style)))?.changes).toBe(false);
                 } catch (err) {
                     produced[`${kind} round trip`] = err;
                     throw err;

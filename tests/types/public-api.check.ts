@@ -11,9 +11,21 @@ import type * as v0 from "./v0-public-api";
 /** Whether A and B are the same type (not merely assignable both ways: `any`, optionality and readonly count). */
 export type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 
-/** Keys of `Old` that `New` dropped or whose type or modifiers changed (never when the old API is preserved). */
+/**
+ * Keys of `Old` that `New` dropped or whose type or modifiers changed (never when the old API is preserved). The
+ * `connection` object may gain optional settings (new login methods): there, everything the old type held must still
+ * be accepted.
+ */
 export type Broken<New, Old> = {
-    [K in keyof Old]-?: K extends keyof New ? (Same<Pick<New, K>, Pick<Old, K>> extends true ? never : K) : K;
+    [K in keyof Old]-?: K extends keyof New
+        ? K extends "connection"
+            ? Pick<Old, K> extends Pick<New, K>
+                ? never
+                : K
+            : Same<Pick<New, K>, Pick<Old, K>> extends true
+              ? never
+              : K
+        : K;
 }[keyof Old];
 
 /** Required keys of T. */

@@ -327,6 +327,16 @@ const cases: Case[] = [
         hint: [/token \(from the resource's connection.token\) is missing, invalid or expired/],
     },
     {
+        name: 'BadDataError 400 "Could not load discoverUrl." (recorded): one period before the hint, not two',
+        kind: "UnleashOidcSettings",
+        op: "update",
+        status: 400,
+        // Without an error id (nothing between the message and the hint), where the two periods met.
+        body: { name: "BadDataError", message: "Could not load discoverUrl.", details: [{ message: "Could not load discoverUrl." }] },
+        hint: [/refused the settings of UnleashOidcSettings/],
+        message: ["Could not load discoverUrl. How to fix: "],
+    },
+    {
         name: "malformed JSON 400 {message} (recorded): the parser's words, no field or credential blamed",
         kind: "UnleashOidcSettings",
         op: "update",
