@@ -172,15 +172,21 @@ describeAcceptance(`acceptance: IdentityOidcAuth on ${process.env.INFISICAL_HOST
         expect((await live())?.boundSubject).toBe(SUBJECT);
     });
 
-    test("claimMetadataMapping: up succeeds and preview --expect-no-changes passes (servers without the setting ignore it)", () => repairing(async () => {
+    test("claimMetadataMapping: up succeeds and preview --expect-no-changes passes; a server without the setting is said to lack it", () => repairing(async () => {
         await t.stack.setConfig("acc:claimMetadataMapping", { value: JSON.stringify({ team: "repository_owner" }) });
         try {
-            const failure = await upFailure(t);
-            expect(failure).toBeUndefined();
+            const up = await t.stack.up({ color: "never" });
             await t.cli(["preview", "--expect-no-changes"]);
             const mapping = (await live())?.claimMetadataMapping;
-            note(SUITE, "claimMetadataMapping", mapping === undefined ? "server has no such setting (ignored)" : `stored: ${JSON.stringify(mapping)}`);
-            if (mapping !== undefined) expect(mapping).toEqual({ team: "repository_owner" });
+            const unsupported = up.outputs.unsupportedSettings?.value as string[] | undefined;
+            note(SUITE, "claimMetadataMapping", mapping === undefined ? `server has no such setting; unsupportedSettings: ${JSON.stringify(unsupported)}` : `stored: ${JSON.stringify(mapping)}`);
+            if (mapping === undefined) {
+                expect(unsupported).toEqual(["claimMetadataMapping"]);
+                expect(up.stdout).toMatch(/[^\n]*claimMetadataMapping[^\n]*(version|upgrade)|[^\n]*(version|upgrade)[^\n]*claimMetadataMapping/i);
+            } else {
+                expect(mapping).toEqual({ team: "repository_owner" });
+                expect(unsupported ?? []).toEqual([]);
+            }
         } finally {
             await t.stack.removeConfig("acc:claimMetadataMapping");
         }
