@@ -96,7 +96,15 @@ export class ResourceModel {
         return inputs[field] !== undefined && inputs[field] !== null;
     }
 
-    /** Whether a derived field is only the server's resolution of a source field the program manages (not carried). */
+    /** Whether the program sets the field to a value (not merely to its cleared value ""). */
+    sets(inputs: Props, field: string): boolean {
+        return this.isManaged(inputs, field) && inputs[field] !== "";
+    }
+
+    /**
+     * Whether a derived field is only the server's resolution of a source field the program manages (not carried):
+     * also while the source is being cleared (an Unleash role removed: its stored id must not keep it).
+     */
     isDerivedOnly(inputs: Props, field: string): boolean {
         const derived = this.rule(field).derivedFrom;
         return !!derived && this.isManaged(inputs, derived.field) && !this.isManaged(inputs, field);
