@@ -221,7 +221,7 @@ describeWithEngine("oidc-drift against a deployed stack", () => {
         expect(await selected()).toBe("other");
         expect(snapshot(roots)).toEqual(before);
         await shell("pulumi stack select drift --non-interactive", t.workDir);
-    });
+    }, 300_000);
 
     test("the repair command the report prints, run exactly as printed, puts the settings back", async () => {
         // What the earlier tests left: an SSO domain and the Unleash secret changed, the identity's OIDC auth revoked.
@@ -269,7 +269,7 @@ describeWithEngine("oidc-drift against a deployed stack", () => {
             expect(res.stderr).toContain("https://get.pulumi.com");
             expect(res.stderr).not.toMatch(/ENOENT|^\s+at /m);
         }
-    });
+    }, 60_000);
 
     test("clear errors: a missing stack, a wrong passphrase, an unreachable API", async () => {
         const missing = await drift(["--stack", "no-such-stack", "--quiet"]);
