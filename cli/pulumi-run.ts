@@ -71,6 +71,8 @@ export interface RunPulumiOptions {
     env?: Record<string, string | undefined>;
     /** Called with each engine event, in order, while the command runs. */
     onEvent?: (event: EngineEvent) => void;
+    /** Variables of the environment the command must not see. */
+    unsetEnv?: string[];
     /** The executable; default `pulumi` (found on PATH). */
     command?: string;
 }
@@ -97,10 +99,12 @@ export async function runPulumi(args: string[], opts: RunPulumiOptions): Promise
     };
     try {
         return await new Promise<PulumiResult>((resolve, reject) => {
+            // PULUMI_DEBUG_COMMANDS: `--event-log` is a hidden flag, as the Automation API runs it.
+            const env: Record<string, string | undefined> = { ...process.env, ...opts.env, PULUMI_DEBUG_COMMANDS: "true" };
+            for (const name of opts.unsetEnv ?? []) delete env[name];
             const child = spawn(command, [...args, "--event-log", logFile, "--non-interactive"], {
                 cwd: opts.cwd,
-                // PULUMI_DEBUG_COMMANDS: `--event-log` is a hidden flag, as the Automation API runs it.
-                env: { ...process.env, ...opts.env, PULUMI_DEBUG_COMMANDS: "true" },
+                env,
                 stdio: ["ignore", "pipe", "pipe"],
             });
             let stdout = "";

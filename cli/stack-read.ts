@@ -186,7 +186,14 @@ export async function readStack(opts: ReadStackOptions, what: string): Promise<S
     };
     let result: PulumiResult;
     try {
-        result = await runPulumi(["refresh", "--preview-only", "--stack", opts.stackName, "--color", "never"], { cwd: workDir, env: opts.envVars, onEvent });
+        // PULUMI_SKIP_CONFIRMATIONS=true (common in CI, where it stands for --yes) makes the CLI refuse
+        // `--preview-only` ("--yes and --preview-only cannot be used together"): a read-only run needs no confirmation.
+        result = await runPulumi(["refresh", "--preview-only", "--stack", opts.stackName, "--color", "never"], {
+            cwd: workDir,
+            env: opts.envVars,
+            unsetEnv: ["PULUMI_SKIP_CONFIRMATIONS"],
+            onEvent,
+        });
     } catch (err) {
         if (err instanceof PulumiNotFoundError) throw new StackReadError(err.message);
         throw explain(err, o, what);

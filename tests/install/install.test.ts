@@ -360,6 +360,14 @@ describeWithEngine("the package installed as users install it", () => {
         test("program, examples and the package's types compile strict without skipLibCheck; pulumi preview type-checks the program", async () => {
             expect(installedTypeScript(project).major).toBe(5);
             await typeCheck(project);
+            // Pulumi's template before March 2026 under TypeScript 5 (commonjs, node resolution, no esModuleInterop,
+            // no skipLibCheck): the package's types compile there too, so they must not reach zod's (whose locale
+            // files need esModuleInterop).
+            const template2025 = path.join(project, "tsconfig.template-2025.json");
+            fs.writeFileSync(template2025, JSON.stringify({ compilerOptions: { strict: true, outDir: "bin", target: "es2020", module: "commonjs", moduleResolution: "node", noImplicitReturns: true }, files: ["index.ts"] }));
+            const old = await run("node", [path.join(project, "node_modules", "typescript", "bin", "tsc"), "-p", template2025, "--noEmit"], project, baseEnv, 300_000);
+            expect({ code: old.code, errors: old.stdout + old.stderr }).toEqual({ code: 0, errors: "" });
+            fs.rmSync(template2025);
             const { infisical, unleash, issuer } = backend.ready;
             await pulumi(["stack", "init"]);
             const config: [string, string, boolean][] = [
