@@ -7,8 +7,9 @@
  *    checkout of a commit become a copy of this working tree, and its `npm ci` is the installed node_modules linked
  *    in (`npm pack` then runs as written). The backend's port is a free one instead of 4400.
  * 2. The nightly jobs of "Drift detection", in clones of the repository step 1 committed, after a change made
- *    behind Pulumi's back: the GitHub Actions workflow's steps and the GitLab CI job's script, with the locally built
- *    Pulumi CLI on PATH instead of `pulumi/actions` and `curl … get.pulumi.com | sh` (no internet here), Node 24 for
+ *    behind Pulumi's back: the GitHub Actions workflow's steps and the GitLab CI job's script, on a runner without a
+ *    Pulumi CLI, where `pulumi/actions` and `curl … get.pulumi.com | sh` (no internet here) put the locally built one
+ *    where they put theirs (PATH; ~/.pulumi/bin, which the README's next line adds to PATH), Node 24 for
  *    `setup-node` / `image: node:24`, and the secrets / CI variables set to the state and passphrase of step 1.
  *    Everything else runs as written, with the runners' shells (`bash -eo pipefail`), and the reports must be kept
  *    (job summary, artifacts) although the exit code is 2.
@@ -120,15 +121,22 @@ describeWithEngine("README.md followed as written: your own infra repository, th
     let ready: any; // eslint-disable-line @typescript-eslint/no-explicit-any
     const printed: string[] = [];
 
-    /** A fresh runner: its own home, Node 24 and the Pulumi CLI on PATH, only the given variables. */
+    /** The machine's PATH without the engine built here (scripts/pulumi-env.sh puts it first for the tests). */
+    const systemPath = (process.env.PATH ?? "").split(path.delimiter).filter((p) => !p.includes(`${path.sep}.engine${path.sep}`)).join(path.delimiter);
+    let nodeDir: string;
+
+    /**
+     * A fresh runner: its own home, Node 24 on PATH (setup-node, `image: node:24`), only the given variables, and no
+     * Pulumi CLI until a step of the job installs one.
+     */
     function runnerEnv(home: string, vars: Record<string, string>): NodeJS.ProcessEnv {
         fs.mkdirSync(home, { recursive: true });
-        return { ...userEnv, HOME: home, ...vars };
+        return { ...userEnv, HOME: home, PATH: `${nodeDir}${path.delimiter}${systemPath}`, ...vars };
     }
 
     beforeAll(async () => {
         root = fs.mkdtempSync(path.join(os.tmpdir(), "oidc-readme-"));
-        const nodeDir = path.join(root, "node-bin");
+        nodeDir = path.join(root, "node-bin");
         fs.mkdirSync(nodeDir);
         fs.symlinkSync(NODE, path.join(nodeDir, "node"));
         const npmCache = (await exec("npm", ["config", "get", "cache"], repoRoot, process.env)).output.trim();
@@ -282,6 +290,7 @@ describeWithEngine("README.md followed as written: your own infra repository, th
             fs.writeFileSync(summary, "");
             const secrets: Record<string, string> = { PULUMI_BACKEND_URL: stateUrl(), PULUMI_CONFIG_PASSPHRASE: passphrase() };
             const env = runnerEnv(path.join(root, "github-runner-home"), { GITHUB_STEP_SUMMARY: summary, CI: "true", GITHUB_ACTIONS: "true" });
+            expect((await bash(["-c", "command -v pulumi"], dir, env)).code).not.toBe(0); // no CLI until a step installs it
             let failed = false;
             const ran: string[] = [];
             for (const step of job.steps) {
@@ -295,6 +304,7 @@ describeWithEngine("README.md followed as written: your own infra repository, th
                     ran.push("setup-node (Node 24 on PATH)");
                 } else if (uses?.startsWith("pulumi/actions@")) {
                     expect(step.with?.command).toBeUndefined(); // install only
+                    env.PATH = `${engineBin}${path.delimiter}${env.PATH}`; // what the action adds to PATH
                     ran.push("pulumi/actions (the local engine on PATH)");
                 } else if (uses?.startsWith("actions/upload-artifact@")) {
                     expect(fs.existsSync(path.join(dir, step.with.path))).toBe(true);
@@ -331,10 +341,14 @@ describeWithEngine("README.md followed as written: your own infra repository, th
             expect(job.image).toBe(`node:${NODE_MAJOR}`);
             const install = "curl -fsSL https://get.pulumi.com | sh";
             expect(job.before_script).toContain(install);
-            const lines = [...job.before_script.map((l) => (l === install ? ": # replaced: the local engine is on PATH" : l)), ...job.script];
+            // In place of the install script: the local engine where it installs the CLI (~/.pulumi/bin); the README's
+            // next line puts that on PATH.
+            const installed = `mkdir -p "$HOME/.pulumi" && ln -s ${JSON.stringify(engineBin)} "$HOME/.pulumi/bin"`;
+            const lines = [...job.before_script.map((l) => (l === install ? installed : l)), ...job.script];
             const dir = await checkout("ci-gitlab");
             // CI/CD variables of the project, as environment variables of the job.
             const env = runnerEnv(path.join(root, "gitlab-runner-home"), { PULUMI_BACKEND_URL: stateUrl(), PULUMI_CONFIG_PASSPHRASE: passphrase(), CI: "true", GITLAB_CI: "true" });
+            expect((await bash(["-c", "command -v pulumi"], dir, env)).code).not.toBe(0); // no CLI until the script installs it
             // The runner runs before_script and script in one shell, stopping at the first failing line.
             const res = await bash(["-eo", "pipefail", "-c", lines.join("\n")], dir, env);
             printed.push(res.output);
