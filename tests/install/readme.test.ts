@@ -27,6 +27,7 @@ import { api } from "../helpers/direct-api";
 import { assertNoLeaks, credentialsOf } from "../helpers/leak-scan";
 
 const README = fs.readFileSync(path.join(repoRoot, "README.md"), "utf8");
+const VERSION: string = JSON.parse(fs.readFileSync(path.join(repoRoot, "package.json"), "utf8")).version;
 const NODE = fs.realpathSync(path.join(repoRoot, "node_modules", ".bin", "node"));
 /** The major version of that Node (what setup-node and `image: node:<major>` must ask for). */
 const NODE_MAJOR = execFileSync(NODE, ["-p", "process.versions.node.split('.')[0]"], { encoding: "utf8" }).trim();
@@ -246,7 +247,7 @@ describeWithEngine("README.md followed as written: your own infra repository, th
 
         // The commit holds what CI needs, and nothing local.
         const committed = (await exec("git", ["ls-files"], infra, userEnv)).output.split("\n").filter(Boolean).sort();
-        expect(committed).toEqual([".gitignore", "Pulumi.prod.yaml", "Pulumi.staging.yaml", "Pulumi.yaml", "index.ts", "package-lock.json", "package.json", "tsconfig.json", "vendor/pulumi-oidc-settings-0.2.0.tgz"]);
+        expect(committed).toEqual([".gitignore", "Pulumi.prod.yaml", "Pulumi.staging.yaml", "Pulumi.yaml", "index.ts", "package-lock.json", "package.json", "tsconfig.json", `vendor/pulumi-oidc-settings-${VERSION}.tgz`]);
         // Credentials are in the stack files encrypted only.
         for (const file of ["Pulumi.prod.yaml", "Pulumi.staging.yaml"]) {
             const text = fs.readFileSync(path.join(infra, file), "utf8");
