@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # The main job (`npm run demo`): the demo stack against the reference backend, on a local file backend.
+# The program is demo/index.ts (project file: Pulumi.yaml at the repository root); the change made behind Pulumi's
+# back is demo/out-of-band-change.ts.
 # No account, no cloud, no Docker. It installs what is missing, starts the backend, runs `pulumi up`, prints the
 # outputs (secrets masked), changes settings behind Pulumi's back, and shows that `oidc-drift` catches it.
 #
@@ -19,7 +21,7 @@ reset=false
 for arg in "$@"; do
   case "$arg" in
   --reset) reset=true ;;
-  -h | --help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "unknown argument: $arg (usage: npm run demo [-- --reset])" >&2; exit 1 ;;
   esac
 done
@@ -115,7 +117,7 @@ pulumi config get demo:ssoClientSecret >/dev/null 2>&1 ||
 pulumi config get demo:unleashClientSecret >/dev/null 2>&1 ||
   pulumi config set --secret demo:unleashClientSecret "demo-unleash-secret-$(random_hex)"
 
-step "pulumi up"
+step "pulumi up (the program: demo/index.ts; the project: Pulumi.yaml)"
 pulumi up --yes --skip-preview
 
 step "Stack outputs (secrets stay masked)"
@@ -132,11 +134,12 @@ set -e
 echo "oidc-drift exit code: $drift_rc"
 [ "$drift_rc" -eq 2 ] || { echo "expected the drift to be reported"; exit 1; }
 
-step "pulumi up puts the desired settings back"
-pulumi up --yes --skip-preview --refresh
+step "pulumi up --refresh puts the program's settings back (the repair oidc-drift printed)"
+# A plain `pulumi up` would change nothing: the state still matches the program until a refresh reads the change.
+pulumi up --refresh --stack demo --yes --skip-preview
 node dist/cli/oidc-drift.js --stack demo --quiet
 
 step "Done"
-echo "State: ${demo_dir#"$root"/} (stack 'demo', backend on 127.0.0.1:$port)."
+echo "Program: demo/index.ts (project: Pulumi.yaml). State: ${demo_dir#"$root"/} (stack 'demo', backend on 127.0.0.1:$port)."
 echo "Run 'npm run demo' again at any time: the stack shows unchanged, then the same drift and its repair."
 echo "Start from scratch with 'npm run demo -- --reset'."

@@ -126,6 +126,10 @@ describeWithEngine("npm run demo, from a clean clone", () => {
         expect(result.output).toContain("oidc-drift exit code: 2");
         expect(repaired).toMatch(/^~ 2 updated\n2 unchanged$/);
         expect(result.output).toMatch(/No drift: 3 resource\(s\) of stack "demo" match the live APIs/);
+        // It says where its program is, and the repair it runs is the one oidc-drift printed.
+        expect(result.output).toContain("the program: demo/index.ts");
+        expect(result.output).toMatch(/^To put the program's settings back: +pulumi up --refresh --stack demo$/m);
+        expect(result.output).toContain("pulumi up --refresh puts the program's settings back");
         firstOrganizationId = readyOf().infisical.organizationId;
     }, 600_000);
 

@@ -96,7 +96,17 @@ let replay: ReplayServer;
 const produced: Record<string, unknown> = {};
 
 beforeAll(async () => {
-    replay = await startReplayServer({ exchanges: fixture.exchanges, tokens: TOKENS, clientSecrets: CLIENT_SECRETS });
+    // The provider checks a static token once per process before its first request (POST /api/v1/auth/checkAuth for a
+    // user token): recorded on the same build (3.1, 3.2); for universal auth the login is the check.
+    replay = await startReplayServer({
+        exchanges: fixture.exchanges,
+        tokens: TOKENS,
+        clientSecrets: CLIENT_SECRETS,
+        background: [
+            { ref: "3.1", repeat: true },
+            { ref: "3.2", repeat: true },
+        ],
+    });
     await configureStack({ "infisical:host": replay.url });
 });
 beforeEach(async () => {

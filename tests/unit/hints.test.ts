@@ -426,6 +426,28 @@ describe("issue #16: the hint of each recorded error answer", () => {
     });
 });
 
+describe("the 2024-07 build's words (docs/compatibility.md, acceptance runs against it)", () => {
+    test("a token that is not a JWT: 500 'jwt malformed' gets the token hint", async () => {
+        answer = { status: 500, body: { statusCode: 500, message: "jwt malformed", error: "Internal Server Error" } };
+        const err = await failingCall("IdentityOidcAuth", "read");
+        produced.malformed2407 = err;
+        expect(err.message).toContain("returned 500 Internal Server Error: jwt malformed");
+        expect(err.message).toContain("How to fix: the token (from the resource's connection.token) is expired or malformed");
+    });
+
+    test("a machine identity of another organization: 403 'Identity not in org' gets the other-organization hint", async () => {
+        answer = { status: 403, body: { statusCode: 403, message: "You are not allowed to access this resource", error: "Identity not in org" } };
+        const err = await failingCall("IdentityOidcAuth", "read");
+        expect(err.message).toContain("How to fix: the credentials (from the resource's connection.token) belong to another organization");
+    });
+
+    test("a machine identity on the SSO routes: 403 '<url> Unauthorized Access' gets the version message", async () => {
+        answer = { status: 403, body: { statusCode: 403, message: "You are not allowed to access this resource", error: `/api/v1/sso/oidc/config?organizationId=${ORG} Unauthorized Access` } };
+        const err = await failingCall("OidcSsoConfig", "read");
+        expect(err.message).toContain("this Infisical server is older: its SSO API accepts only user sessions");
+    });
+});
+
 describe("issue #26.6: a server without machine-identity auth templates", () => {
     test("it drops templateId and asks for the discovery URL (a 2024 build's 401 ValidationFailure): the hint says templates are missing", async () => {
         // The shape the 2024-10 build answers for a missing required field (recorded: 1.14 "orgSlug Required").
