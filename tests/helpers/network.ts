@@ -1,68 +1,10 @@
 /**
- * Networks as CI runners and self-hosted servers have them, for tests: a private CA generated in the test
- * (@peculiar/x509 on Node's WebCrypto), server certificates it signs, and a real forward proxy (the `proxy` package,
- * in its own process: tests/helpers/proxy-process.mjs) that records every CONNECT and may require credentials.
+ * Networks as CI runners have them, for tests: a real forward proxy (the `proxy` package, in its own process:
+ * tests/helpers/proxy-process.mjs) that records every CONNECT and may require credentials. (A private CA for a
+ * server: tests/reference-backend/test-ca.ts, served by the reference backend's own HTTPS.)
  */
-// @peculiar/x509 resolves its services through tsyringe, which needs the Reflect metadata API.
-import "reflect-metadata";
-import { webcrypto } from "crypto";
-import * as x509 from "@peculiar/x509";
 import { spawn } from "child_process";
 import * as path from "path";
-
-type KeyPair = Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[0]["keys"];
-type Key = KeyPair["privateKey"];
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
-
-const ALG = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
-
-async function pkcs8Pem(key: Key): Promise<string> {
-    const der = Buffer.from(await webcrypto.subtle.exportKey("pkcs8", key as unknown as webcrypto.CryptoKey));
-    return `-----BEGIN PRIVATE KEY-----\n${der.toString("base64").match(/.{1,64}/g)!.join("\n")}\n-----END PRIVATE KEY-----\n`;
-}
-
-export interface TestCa {
-    /** The CA certificate (PEM): what a user puts in NODE_EXTRA_CA_CERTS or the connection's caCert. */
-    certPem: string;
-    /** A server certificate and key for 127.0.0.1 and localhost, signed by this CA. */
-    serverCert(): Promise<{ cert: string; key: string }>;
-}
-
-export async function makeCa(name = "pulumi-oidc-settings test CA"): Promise<TestCa> {
-    const keys = (await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"])) as unknown as KeyPair;
-    const ca = await x509.X509CertificateGenerator.createSelfSigned({
-        name: `CN=${name}`,
-        keys,
-        signingAlgorithm: ALG,
-        notBefore: new Date(Date.now() - 60_000),
-        notAfter: new Date(Date.now() + 86_400_000),
-        extensions: [new x509.BasicConstraintsExtension(true, 0, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true)],
-    });
-    return {
-        certPem: ca.toString("pem"),
-        async serverCert() {
-            const serverKeys = (await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"])) as unknown as KeyPair;
-            const cert = await x509.X509CertificateGenerator.create({
-                subject: "CN=127.0.0.1",
-                issuer: ca.subject,
-                publicKey: serverKeys.publicKey,
-                signingKey: keys.privateKey,
-                signingAlgorithm: ALG,
-                notBefore: new Date(Date.now() - 60_000),
-                notAfter: new Date(Date.now() + 86_400_000),
-                extensions: [
-                    new x509.BasicConstraintsExtension(false),
-                    new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-                    new x509.SubjectAlternativeNameExtension([
-                        { type: "ip", value: "127.0.0.1" },
-                        { type: "dns", value: "localhost" },
-                    ]),
-                ],
-            });
-            return { cert: cert.toString("pem"), key: await pkcs8Pem(serverKeys.privateKey) };
-        },
-    };
-}
 
 export interface TestProxy {
     /** The proxy URL, with the credentials when it requires them (what HTTPS_PROXY holds). */
