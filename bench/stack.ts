@@ -134,7 +134,7 @@ export interface ProcessUsage {
     providerCpuS: number;
     /** CPU seconds of the program's Node process. */
     programCpuS: number;
-    /** CPU seconds of every process the operation started (engine, plugins, program, provider), from this process's children. */
+    /** CPU seconds of every process the operation started (engine, language host, program, provider). */
     childrenCpuS: number;
     /** Peak RSS of the dynamic-provider processes (VmHWM), MB. */
     peakProviderRssMb: number;
@@ -142,26 +142,40 @@ export interface ProcessUsage {
 
 const TICKS = 100; // clock ticks per second (getconf CLK_TCK on Linux)
 
-function cpuTicks(stat: string): { self: number; children: number } {
-    // Fields after the command name (which is in parentheses and may hold spaces): utime is field 14, cstime 17.
+function cpuTicks(stat: string): { self: number } {
+    // Fields after the command name (which is in parentheses and may hold spaces): utime is field 14, stime 15.
     const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return { self: Number(f[11]) + Number(f[12]), children: Number(f[13]) + Number(f[14]) };
+    return { self: Number(f[11]) + Number(f[12]) };
 }
 
 /**
- * Runs `fn` while sampling /proc every 100 ms: the CPU time and peak RSS of the dynamic-provider and program
- * processes (the last sample of a process counts: up to 100 ms of its end may be missed), and the CPU time of all
- * the children this process waited for (the pulumi command and everything under it).
+ * Runs `fn` while sampling /proc every 100 ms: the CPU time of every process it starts (by kind: the dynamic-provider
+ * process, the program, the rest) and the peak RSS of the provider process. The last sample of a process counts: up
+ * to 100 ms of its end may be missed.
  */
 export async function withProcessUsage<T>(fn: () => Promise<T>): Promise<{ result: T; usage: ProcessUsage }> {
-    const seen = new Map<string, { kind: "provider" | "program"; ticks: number; hwmKb: number }>();
+    const seen = new Map<string, { kind: "provider" | "program" | "other"; ticks: number; hwmKb: number }>();
     const scan = () => {
-        for (const pid of fs.readdirSync("/proc")) {
-            if (!/^\d+$/.test(pid)) continue;
+        // Only this process's descendants: other processes on the machine may run Pulumi too.
+        const parentOf = new Map<string, string>();
+        const pids = fs.readdirSync("/proc").filter((pid) => /^\d+$/.test(pid));
+        for (const pid of pids) {
+            try {
+                const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+                parentOf.set(pid, stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+            } catch {
+                // ended meanwhile
+            }
+        }
+        const mine = (pid: string) => {
+            for (let p: string | undefined = pid, depth = 0; p && p !== "0" && depth < 50; p = parentOf.get(p), depth++) if (p === String(process.pid)) return true;
+            return false;
+        };
+        for (const pid of pids) {
+            if (pid === String(process.pid) || !mine(pid)) continue; // (this process runs the reference backend)
             try {
                 const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
-                const kind = cmd.includes("dynamic-provider") ? "provider" : /@pulumi\/pulumi\/cmd\/run/.test(cmd) ? "program" : undefined;
-                if (!kind) continue;
+                const kind = cmd.includes("dynamic-provider") ? "provider" : /@pulumi\/pulumi\/cmd\/run/.test(cmd) ? "program" : "other";
                 const ticks = cpuTicks(fs.readFileSync(`/proc/${pid}/stat`, "utf8")).self;
                 const hwm = Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
                 const prev = seen.get(pid);
@@ -171,14 +185,13 @@ export async function withProcessUsage<T>(fn: () => Promise<T>): Promise<{ resul
             }
         }
     };
-    const before = cpuTicks(fs.readFileSync("/proc/self/stat", "utf8")).children;
     const timer = setInterval(scan, 100);
     try {
         const result = await fn();
-        const after = cpuTicks(fs.readFileSync("/proc/self/stat", "utf8")).children;
-        const sum = (kind: string) => [...seen.values()].filter((p) => p.kind === kind).reduce((a, p) => a + p.ticks, 0) / TICKS;
+        scan();
+        const sum = (kind?: string) => [...seen.values()].filter((p) => !kind || p.kind === kind).reduce((a, p) => a + p.ticks, 0) / TICKS;
         const hwm = Math.max(0, ...[...seen.values()].filter((p) => p.kind === "provider").map((p) => p.hwmKb));
-        return { result, usage: { providerCpuS: sum("provider"), programCpuS: sum("program"), childrenCpuS: (after - before) / TICKS, peakProviderRssMb: hwm / 1024 } };
+        return { result, usage: { providerCpuS: sum("provider"), programCpuS: sum("program"), childrenCpuS: sum(), peakProviderRssMb: hwm / 1024 } };
     } finally {
         clearInterval(timer);
     }
