@@ -7,6 +7,7 @@
  * `pulumi preview --refresh`, which also runs the program and diffs every resource against its inputs.
  */
 import deepEqual from "deep-equal";
+import { HASH_KEY } from "../provider/engine/model";
 import { descriptionOf, isDriftRelevant, readStack, ResourceRead, StackReadError } from "./stack-read";
 
 /** What happened to a resource since the last `pulumi up`. */
@@ -63,7 +64,7 @@ function isSecretValue(value: unknown): boolean {
 
 /**
  * Field-by-field comparison of the state before and after the refresh read. Secret values arrive masked, so a
- * secret's change is told by its salted hash output (`<field>Hash`, kept by the providers of this package), else by
+ * secret's change is told by its hash output (`<field>Hash`, kept by the providers of this package), else by
  * the engine's list of changed keys when it gives one. Fields for which `relevant` says false (output-only fields
  * such as ids and timestamps) are never drift; the refresh still records their new values.
  */
@@ -78,6 +79,7 @@ export function fieldDrifts(
     for (const field of [...keys].sort()) {
         if (isInternalField(field) || !relevant(field)) continue;
         if (field.endsWith("Hash") && keys.has(field.slice(0, -"Hash".length))) continue; // reported with its field
+        if (field === HASH_KEY) continue; // the key of those hashes: not a setting
         const desired = before[field];
         const live = after[field];
         const secret = isSecretValue(desired) || isSecretValue(live);

@@ -23,10 +23,12 @@ export const UNSUPPORTED = "unsupportedSettings";
  */
 export const OWNER_INPUT = "__resourceUrn";
 
-/** Output holding the salted hash of a secret field's value: how a change of it shows in events that mask secrets. */
+/** Output holding the hash of a secret field's value: how a change of it shows in events that mask secrets. */
 export function hashField(field: string): string {
     return `${field}Hash`;
 }
+/** Secret output: the resource's random key of its secrets' HMAC hashes (see secrets.ts). */
+export const HASH_KEY = "hashKey";
 
 /** Connection fields that are credentials (never shown); the URL fields are not secret. */
 export const CREDENTIAL_KEYS = ["token", "clientId", "clientSecret", "apiToken", "serviceAccountToken"] as const;
