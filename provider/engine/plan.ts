@@ -3,7 +3,7 @@
  * checked inputs. No request is made.
  *
  * - A managed setting whose canonical form differs is an update; a key field (`forcesReplacement`) a replacement.
- * - Secrets compare the recorded value (encrypted in the state), else its salted hash; they are always masked.
+ * - Secrets compare the recorded value (encrypted in the state), else its hash; they are always masked.
  * - The target URL moving (another address of the same server, or another server) is an update, never a
  *   replacement: update finds out where the object is (see apply.ts). Credentials alone moving is an update that
  *   sends nothing. An unknown connection (preview) is an update at most.
@@ -15,7 +15,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { normalizeBaseUrl } from "../connection";
 import { recordedTarget, targetOf } from "./api";
 import { info, warn } from "./log";
-import { hashField, ResourceModel, TARGET_URL } from "./model";
+import { HASH_KEY, hashField, ResourceModel, TARGET_URL } from "./model";
 import { MASK, matchesHash } from "./secrets";
 import { containsUnknown, isPlainObject, UNKNOWN, withoutInternal } from "./values";
 
@@ -65,7 +65,7 @@ export async function planChanges(model: ResourceModel, id: string, olds: Props,
         }
         if (secret) {
             const recorded = old[field];
-            const same = typeof desired === "string" && (typeof recorded === "string" ? model.same(field, recorded, desired) : await matchesHash(desired, old[hashField(field)]));
+            const same = typeof desired === "string" && (typeof recorded === "string" ? model.same(field, recorded, desired) : await matchesHash(desired, old[hashField(field)], old[HASH_KEY]));
             if (!same) note(field, !!rule.forcesReplacement, MASK, MASK, true);
             continue;
         }
