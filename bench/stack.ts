@@ -3,11 +3,12 @@
  * with the real providers or the no-op provider of the same shape. Shared by run.ts (timings) and profile.ts (CPU
  * profiles).
  *
- * The program uses the package as users get it: `npm pack` of the built repository, unpacked into a node_modules
- * directory beside the program (bench/runs/package). That matters for what is measured: the SDK serializes a
- * provider that is a module of an installed package as a `require()` of it (a few hundred bytes of `__provider`),
- * while a program inside this repository reaches the package by self-reference and gets the providers serialized by
- * value; and an installed package has no source maps, which the SDK's stack traces would otherwise map.
+ * The program uses the package as users get it: a project directory (bench/runs/project) whose node_modules holds
+ * `npm pack` of the built repository beside a copy of @pulumi/pulumi (their other dependencies resolve from the
+ * repository's node_modules above). That matters for what is measured: the SDK serializes a provider that is a module
+ * of an installed package as a `require()` of it (a few hundred bytes of `__provider`; the SDK must find the package
+ * from its own directory), while a program inside this repository reaches the package by self-reference and gets the
+ * providers serialized by value; and an installed package has no source maps for the SDK's stack traces to map.
  */
 import { execFileSync } from "child_process";
 import { randomUUID } from "crypto";
@@ -33,15 +34,19 @@ export function mixOf(n: number): Mix {
     return mix;
 }
 
-const runsDir = path.join(repoRoot, "bench", "runs");
-/** node_modules holding the packed package (its dependencies resolve from the repository's node_modules above). */
-export const installedModules = path.join(runsDir, "package", "node_modules");
-export const installedPackage = path.join(installedModules, "pulumi-oidc-settings");
+const projectDir = path.join(repoRoot, "bench", "runs", "project");
+export const installedPackage = path.join(projectDir, "node_modules", "pulumi-oidc-settings");
 
-/** `npm pack` of the built repository (dist/ must be current: `npm run bench` builds first), unpacked once per run. */
+/**
+ * The bench project: `npm pack` of the built repository (dist/ must be current: `npm run bench` builds first) unpacked
+ * into its node_modules with a copy of the SDK; made once per run.
+ */
 export function installPackage(): void {
-    fs.rmSync(path.join(runsDir, "package"), { recursive: true, force: true });
+    fs.rmSync(projectDir, { recursive: true, force: true });
     fs.mkdirSync(installedPackage, { recursive: true });
+    // Its own package scope, so that programs in it resolve the installed package rather than the repository itself.
+    fs.writeFileSync(path.join(projectDir, "package.json"), JSON.stringify({ name: "oidc-bench-project", private: true }) + "\n");
+    fs.cpSync(path.join(repoRoot, "node_modules", "@pulumi", "pulumi"), path.join(projectDir, "node_modules", "@pulumi", "pulumi"), { recursive: true });
     const packDir = fs.mkdtempSync(path.join(os.tmpdir(), "oidc-bench-pack-"));
     try {
         const out = execFileSync("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", packDir], { cwd: repoRoot, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
@@ -64,12 +69,9 @@ export interface BenchStack {
 /** A fresh stack of the bench program with its own file backend and PULUMI_HOME, using the installed package. */
 async function newBenchStack(name: string): Promise<{ stack: Stack; workDir: string; stateDir: string; env: Record<string, string> }> {
     if (!fs.existsSync(installedPackage)) throw new Error(`${installedPackage} is missing: call installPackage() first`);
-    const workDir = path.join(runsDir, "work", randomUUID().slice(0, 8));
+    const workDir = path.join(projectDir, "stacks", randomUUID().slice(0, 8));
     fs.mkdirSync(workDir, { recursive: true });
     for (const file of ["Pulumi.yaml", "index.ts", "tsconfig.json"]) fs.copyFileSync(path.join(repoRoot, "bench", "program", file), path.join(workDir, file));
-    // Its own package scope, so that the program resolves the installed package rather than the repository itself.
-    fs.writeFileSync(path.join(workDir, "package.json"), JSON.stringify({ name: "oidc-bench-program", private: true }) + "\n");
-    fs.symlinkSync(installedModules, path.join(workDir, "node_modules"));
     const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "oidc-bench-state-"));
     const env: Record<string, string> = {
         PATH: `${engineBin}${path.delimiter}${path.join(repoRoot, "node_modules", ".bin")}${path.delimiter}${process.env.PATH ?? ""}`,
@@ -191,6 +193,7 @@ export async function withProcessUsage<T>(fn: () => Promise<T>): Promise<{ resul
         scan();
         const sum = (kind?: string) => [...seen.values()].filter((p) => !kind || p.kind === kind).reduce((a, p) => a + p.ticks, 0) / TICKS;
         const hwm = Math.max(0, ...[...seen.values()].filter((p) => p.kind === "provider").map((p) => p.hwmKb));
+        if (process.env.BENCH_DEBUG) process.stderr.write(`[bench] processes: ${JSON.stringify([...seen.entries()])}\n`);
         return { result, usage: { providerCpuS: sum("provider"), programCpuS: sum("program"), childrenCpuS: sum(), peakProviderRssMb: hwm / 1024 } };
     } finally {
         clearInterval(timer);
