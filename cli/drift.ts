@@ -6,7 +6,7 @@
  * what drift detection costs (one read per resource), and it is why it is faster than
  * `pulumi preview --refresh`, which also runs the program and diffs every resource against its inputs.
  */
-import deepEqual from "deep-equal";
+import { isDeepStrictEqual } from "util";
 import { HASH_KEY } from "../provider/engine/model";
 import { descriptionOf, isDriftRelevant, readStack, ResourceRead, StackReadError } from "./stack-read";
 
@@ -85,9 +85,9 @@ export function fieldDrifts(
         const secret = isSecretValue(desired) || isSecretValue(live);
         const hash = `${field}Hash`;
         const changed = !secret
-            ? !deepEqual(desired, live, { strict: true })
+            ? !isDeepStrictEqual(desired, live)
             : keys.has(hash)
-              ? !deepEqual(before[hash], after[hash], { strict: true })
+              ? !isDeepStrictEqual(before[hash], after[hash])
               : (changedKeys ?? []).includes(field);
         if (changed) {
             drifts.push({ field, desired: secret ? SECRET_MASK : desired, live: secret ? SECRET_MASK : live, secret });

@@ -3,7 +3,7 @@
  * settings, how a field is named in requests and responses, how two values compare, what goes in a request body, what
  * identifies the object. Pure: no I/O, no state.
  */
-import deepEqual from "deep-equal";
+import { isDeepStrictEqual } from "util";
 import { ENGINE_INPUT_DEFS } from "./engine-inputs";
 import type { FieldRule, ResourceDescription } from "./types";
 import { stringsIn } from "./secrets";
@@ -79,7 +79,7 @@ export class ResourceModel {
     }
 
     same(field: string, a: unknown, b: unknown): boolean {
-        return deepEqual(this.canonical(field, a), this.canonical(field, b), { strict: true });
+        return isDeepStrictEqual(this.canonical(field, a), this.canonical(field, b));
     }
 
     /** Whether an API answer shows that the server's version lacks the field (see FieldRule.availableOn). */
