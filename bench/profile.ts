@@ -7,8 +7,9 @@
  * script running `node`), which passes its environment on: NODE_OPTIONS in the environment of the pulumi command
  * reaches it, and the program's Node process too; each process writes its own profile, told apart by its scripts.
  *
- * Output: bench/profile.md (read into bench/results.md by run.ts) and bench/profile.json; the raw profiles stay
- * in bench/runs/profiles (not committed; open them in Chrome DevTools or speedscope).
+ * Output: bench/<name>.md (profile.md and profile-before.md are read into bench/results.md by run.ts) and
+ * bench/<name>.json; the raw profiles stay in bench/runs/profiles/<name> (not committed; open them in Chrome DevTools
+ * or speedscope). `--package` profiles another build, e.g. the tarball of an earlier version.
  */
 import { execFile } from "child_process";
 import * as fs from "fs";
@@ -74,9 +75,9 @@ function fmtMs(ms: number): string {
     return ms >= 100 ? ms.toFixed(0) : ms.toFixed(1);
 }
 
-function markdown(n: number, steps: StepProfile[], meta: { date: string; loadAvg: string; interval: number }): string {
+function markdown(n: number, steps: StepProfile[], meta: { date: string; loadAvg: string; interval: number; package: string }): string {
     const lines: string[] = [];
-    lines.push(`## CPU profile (${meta.date}, N=${n}, load average at start ${meta.loadAvg}, sampling every ${meta.interval} µs)`, "");
+    lines.push(`## CPU profile: ${meta.package} (${meta.date}, N=${n}, load average at start ${meta.loadAvg}, sampling every ${meta.interval} µs)`, "");
     lines.push(
         "`node dist/bench/profile.js` (bench/profile.ts): `--cpu-prof` in NODE_OPTIONS of the pulumi command reaches the program's Node " +
             "process and the dynamic-provider process the engine starts. Busy = sampled time that was not idle. Wall times include the " +
@@ -112,19 +113,26 @@ async function main() {
         .option("--n <n>", "resources", "200")
         .option("--variants <list>", "real,noop", "real,noop")
         .option("--interval <us>", "sampling interval of --cpu-prof (µs)", "1000")
+        .option("--package <tarball>", "profile this package tarball instead of `npm pack` of the repository")
+        .option("--name <name>", "file names: <name>.md and <name>.json", "profile")
         .option("--dir <dir>", "where the raw profiles go", path.join(repoRoot, "bench", "runs", "profiles"))
         .option("--out <dir>", "where profile.md and profile.json go", path.join(repoRoot, "bench"))
         .parse(process.argv)
-        .opts<{ n: string; variants: string; interval: string; dir: string; out: string }>();
+        .opts<{ n: string; variants: string; interval: string; package?: string; name: string; dir: string; out: string }>();
     const n = Number(opts.n);
     const interval = Number(opts.interval);
-    const meta = { date: new Date().toISOString(), loadAvg: require("os").loadavg().map((x: number) => x.toFixed(2)).join(" "), interval };
-    installPackage();
+    const meta = {
+        date: new Date().toISOString(),
+        loadAvg: require("os").loadavg().map((x: number) => x.toFixed(2)).join(" "),
+        interval,
+        package: opts.package ? path.basename(opts.package) : "npm pack of the repository",
+    };
+    installPackage(opts.package && path.resolve(opts.package));
     const steps: StepProfile[] = [];
-    for (const variant of opts.variants.split(",") as Variant[]) steps.push(...(await profileVariant(n, variant, opts.dir, interval)));
+    for (const variant of opts.variants.split(",") as Variant[]) steps.push(...(await profileVariant(n, variant, path.join(opts.dir, opts.name), interval)));
     const md = markdown(n, steps, meta);
-    fs.writeFileSync(path.join(opts.out, "profile.md"), md + "\n");
-    fs.writeFileSync(path.join(opts.out, "profile.json"), JSON.stringify({ meta, n, steps }, null, 2) + "\n");
+    fs.writeFileSync(path.join(opts.out, `${opts.name}.md`), md + "\n");
+    fs.writeFileSync(path.join(opts.out, `${opts.name}.json`), JSON.stringify({ meta, n, steps }, null, 2) + "\n");
     process.stdout.write(md + "\n");
 }
 

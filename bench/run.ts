@@ -8,7 +8,7 @@
  * process, of the program and of everything the operation started, and the peak RSS of the provider process. It
  * also records the size of `__provider` and of the exported state per resource, and compares `oidc-drift` with
  * `pulumi preview --refresh` on the largest stack. Results: a table on stdout, bench/results.json and
- * bench/results.md (with the CPU profile summary of bench/profile.md, written by profile.ts, appended).
+ * bench/results.md (with the CPU profile summaries of bench/profile.md and profile-before.md, by profile.ts, appended).
  *
  * This is a measurement script, not a test: it asserts nothing and reports targets as met or not.
  */
@@ -185,7 +185,7 @@ function report(results: SizeResult[], drift: Drift | undefined, meta: Record<st
     lines.push(`# Benchmark (${meta.date})`, "");
     lines.push(
         `Machine: ${meta.cpus} x ${meta.cpuModel}, ${meta.memGb} GiB; load average at start ${meta.loadAvg}, at end ${meta.loadAvgEnd ?? "-"}. ` +
-            `Runs per size: ${meta.runs}. Node ${meta.node}, engine ${meta.engine}.`,
+            `Runs per size: ${meta.runs}. Node ${meta.node}, engine ${meta.engine}. Package: ${meta.package}.`,
     );
     lines.push(
         "The Pulumi engine, the program, the provider and the reference backend share this machine, so timings carry noise (see min-max). " +
@@ -269,8 +269,10 @@ function report(results: SizeResult[], drift: Drift | undefined, meta: Record<st
     lines.push("", "| target | met | measured |", "|---|---|---|");
     for (const [name, met, measured] of targets) lines.push(`| ${name} | ${met ? "yes" : "no"} | ${measured} |`);
 
-    const profile = path.join(repoRoot, "bench", "profile.md");
-    if (fs.existsSync(profile)) lines.push("", fs.readFileSync(profile, "utf8").trim());
+    for (const name of ["profile.md", "profile-before.md"]) {
+        const profile = path.join(repoRoot, "bench", name);
+        if (fs.existsSync(profile)) lines.push("", fs.readFileSync(profile, "utf8").trim());
+    }
     return lines.join("\n");
 }
 
@@ -283,13 +285,14 @@ async function main() {
         .option("--runs <n>", "runs per size and variant (median, min, max)", "3")
         .option("--drift-runs <n>", "runs of the drift comparison", "3")
         .option("--no-noop", "skip the no-op provider (e.g. for a large size)")
+        .option("--package <tarball>", "measure this package tarball (e.g. an earlier version) instead of `npm pack` of the repository")
         .option("--out <dir>", "where results.json and results.md go", path.join(repoRoot, "bench"))
         .parse(process.argv)
-        .opts<{ sizes: string; runs: string; driftRuns: string; noop: boolean; out: string }>();
+        .opts<{ sizes: string; runs: string; driftRuns: string; noop: boolean; package?: string; out: string }>();
     const sizes = opts.sizes.split(",").map(Number).filter((x) => x > 0);
     const runs = Number(opts.runs);
     if (!fs.existsSync(path.join(engineBin, "pulumi"))) throw new Error(`the Pulumi engine is missing in ${engineBin}: run npm run install-engine`);
-    installPackage();
+    installPackage(opts.package && path.resolve(opts.package));
 
     const meta: Record<string, unknown> = {
         date: new Date().toISOString(),
@@ -300,6 +303,7 @@ async function main() {
         runs,
         node: process.version,
         engine: path.basename(path.dirname(engineBin)),
+        package: opts.package ? path.basename(opts.package) : "npm pack of the repository",
         byValueProviderBytes: await byValueProviderBytes(),
     };
     const results: SizeResult[] = [];

@@ -38,10 +38,11 @@ const projectDir = path.join(repoRoot, "bench", "runs", "project");
 export const installedPackage = path.join(projectDir, "node_modules", "pulumi-oidc-settings");
 
 /**
- * The bench project: `npm pack` of the built repository (dist/ must be current: `npm run bench` builds first) unpacked
- * into its node_modules with a copy of the SDK; made once per run.
+ * The bench project: `npm pack` of the built repository (dist/ must be current: `npm run bench` builds first), or the
+ * given tarball (e.g. of an earlier version, for before/after figures), unpacked into its node_modules with a copy of
+ * the SDK; made once per run.
  */
-export function installPackage(): void {
+export function installPackage(tarball?: string): void {
     fs.rmSync(projectDir, { recursive: true, force: true });
     fs.mkdirSync(installedPackage, { recursive: true });
     // Its own package scope, so that programs in it resolve the installed package rather than the repository itself.
@@ -49,9 +50,11 @@ export function installPackage(): void {
     fs.cpSync(path.join(repoRoot, "node_modules", "@pulumi", "pulumi"), path.join(projectDir, "node_modules", "@pulumi", "pulumi"), { recursive: true });
     const packDir = fs.mkdtempSync(path.join(os.tmpdir(), "oidc-bench-pack-"));
     try {
-        const out = execFileSync("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", packDir], { cwd: repoRoot, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-        const [{ filename }] = JSON.parse(out) as Array<{ filename: string }>;
-        execFileSync("tar", ["-xzf", path.join(packDir, filename), "-C", installedPackage, "--strip-components=1"]);
+        if (!tarball) {
+            const out = execFileSync("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", packDir], { cwd: repoRoot, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+            tarball = path.join(packDir, (JSON.parse(out) as Array<{ filename: string }>)[0].filename);
+        }
+        execFileSync("tar", ["-xzf", tarball, "-C", installedPackage, "--strip-components=1"]);
     } finally {
         fs.rmSync(packDir, { recursive: true, force: true });
     }
@@ -155,6 +158,14 @@ function cpuTicks(stat: string): { self: number } {
  * process, the program, the rest) and the peak RSS of the provider process. The last sample of a process counts: up
  * to 100 ms of its end may be missed.
  */
+function cmdline(pid: string | undefined): string {
+    try {
+        return pid ? fs.readFileSync(`/proc/${pid}/cmdline`, "utf8") : "";
+    } catch {
+        return "";
+    }
+}
+
 export async function withProcessUsage<T>(fn: () => Promise<T>): Promise<{ result: T; usage: ProcessUsage }> {
     const seen = new Map<string, { kind: "provider" | "program" | "other"; ticks: number; hwmKb: number }>();
     const scan = () => {
@@ -176,8 +187,11 @@ export async function withProcessUsage<T>(fn: () => Promise<T>): Promise<{ resul
         for (const pid of pids) {
             if (pid === String(process.pid) || !mine(pid)) continue; // (this process runs the reference backend)
             try {
-                const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
-                const kind = cmd.includes("dynamic-provider") ? "provider" : /@pulumi\/pulumi\/cmd\/run/.test(cmd) ? "program" : "other";
+                // By the parent, whose command line stays as it was (a Node process's may change with its title):
+                // the provider plugin's launcher script runs the dynamic-provider process, the language host the program.
+                const prev0 = seen.get(pid);
+                const parentCmd = cmdline(parentOf.get(pid));
+                const kind = prev0?.kind ?? (parentCmd.includes("pulumi-resource-pulumi-nodejs") ? "provider" : parentCmd.includes("pulumi-language-nodejs") ? "program" : "other");
                 const ticks = cpuTicks(fs.readFileSync(`/proc/${pid}/stat`, "utf8")).self;
                 const hwm = Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
                 const prev = seen.get(pid);
