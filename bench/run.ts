@@ -12,15 +12,13 @@
  *
  * This is a measurement script, not a test: it asserts nothing and reports targets as met or not.
  */
-import { execFile } from "child_process";
+import { execFile, execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
 import { Command } from "commander";
-import * as pulumi from "@pulumi/pulumi";
 import { engineBin, repoRoot } from "../tests/e2e/harness";
-import { makeForwarder } from "../provider/engine/forwarder";
 import { BenchStack, benchStack, installedPackage, installPackage, Mix, mixOf, ProcessUsage, Variant, withProcessUsage } from "./stack";
 
 const execFileAsync = promisify(execFile);
@@ -170,10 +168,15 @@ async function driftComparison(bs: BenchStack, runs: number): Promise<{ driftMs:
     return out;
 }
 
-/** `__provider` as a program inside this repository (or a linked package) gets it: the forwarders serialized by value. */
-async function byValueProviderBytes(): Promise<number> {
-    const sf = await pulumi.runtime.serializeFunction(() => makeForwarder("UnleashOidcSettings"), { allowSecrets: true });
-    return Buffer.byteLength(sf.text);
+/**
+ * `__provider` as a program inside this repository (or a linked package) gets it: the forwarders serialized by value.
+ * In a fresh process, as the program's: the serializer's result depends on what the process has loaded.
+ */
+function byValueProviderBytes(): number {
+    const script =
+        'const pulumi = require("@pulumi/pulumi"); const { forwarders } = require("./dist/provider/engine/forwarder.js");' +
+        "pulumi.runtime.serializeFunction(() => forwarders.UnleashOidcSettings, { allowSecrets: true }).then((sf) => process.stdout.write(String(Buffer.byteLength(sf.text))));";
+    return Number(execFileSync(process.execPath, ["-e", script], { cwd: repoRoot, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }));
 }
 
 // ---------------------------------------------------------------------------------------------------- report
@@ -304,7 +307,7 @@ async function main() {
         node: process.version,
         engine: path.basename(path.dirname(engineBin)),
         package: opts.package ? path.basename(opts.package) : "npm pack of the repository",
-        byValueProviderBytes: await byValueProviderBytes(),
+        byValueProviderBytes: byValueProviderBytes(),
     };
     const results: SizeResult[] = [];
     let drift: Drift | undefined;
