@@ -13,4 +13,5 @@ module.exports = {
   modulePathIgnorePatterns: ["<rootDir>/dist/", "<rootDir>/examples/"],
   testTimeout: 600000,
   maxWorkers: 1,
+  verbose: true,
 };

@@ -5,6 +5,7 @@
  * preview`. Findings a resource accepts (`acceptRisks` in its recorded inputs) are reported as accepted.
  */
 import { trustFindings, TrustFinding, TrustSeverity } from "../provider/trust";
+import { docsBaseUrl, docsLink, INSTALLED_DOCS } from "./docs-link";
 import { readStack, ReadStackOptions, ResourceRead } from "./stack-read";
 
 export const SEVERITIES: readonly TrustSeverity[] = ["error", "warning"];
@@ -15,6 +16,8 @@ export interface AuditFinding extends TrustFinding {
     type: string;
     /** The resource accepts this rule (`acceptRisks`): reported, never counted. */
     accepted: boolean;
+    /** `docs` as a browsable URL, when the package's repository is known (cli/docs-link.ts). */
+    docsUrl?: string;
 }
 
 export interface AuditReport {
@@ -33,22 +36,31 @@ function acceptedRisks(r: ResourceRead): Set<string> {
     return new Set(Array.isArray(list) ? list.filter((x): x is string => typeof x === "string") : []);
 }
 
-/** The findings of one resource's live settings. */
-export function auditResource(r: ResourceRead): AuditFinding[] {
+/** The findings of one resource's live settings; `docsBase` makes their docs links absolute (cli/docs-link.ts). */
+export function auditResource(r: ResourceRead, docsBase?: string): AuditFinding[] {
     if (!r.kind || !r.live) return [];
     const accepted = acceptedRisks(r);
-    return trustFindings(r.kind, r.live).map((f) => ({ urn: r.urn, name: r.name, type: r.type, ...f, accepted: accepted.has(f.ruleId) }));
+    return trustFindings(r.kind, r.live).map((f) => {
+        const docsUrl = docsLink(f.docs, docsBase);
+        return { urn: r.urn, name: r.name, type: r.type, ...f, accepted: accepted.has(f.ruleId), ...(docsUrl ? { docsUrl } : {}) };
+    });
 }
 
-export async function auditStack(opts: ReadStackOptions): Promise<AuditReport> {
+export interface AuditStackOptions extends ReadStackOptions {
+    /** Base URL of the package's docs (`--docs-url`); default: OIDC_SETTINGS_DOCS_URL, else package.json. */
+    docsUrl?: string;
+}
+
+export async function auditStack(opts: AuditStackOptions): Promise<AuditReport> {
     const read = await readStack(opts, "trust audit");
     const ours = read.resources.filter((r) => r.kind && r.live);
+    const base = docsBaseUrl(opts.docsUrl);
     return {
         stack: read.stack,
         workDir: read.workDir,
         checked: read.checked,
         audited: ours.length,
-        findings: ours.flatMap(auditResource),
+        findings: ours.flatMap((r) => auditResource(r, base)),
         durationMs: read.durationMs,
     };
 }
@@ -78,7 +90,7 @@ export function formatAuditHuman(report: AuditReport): string {
             lines.push(`  ${f.severity === "error" && !f.accepted ? "x" : "!"} ${f.name} (${f.type}) ${f.ruleId} [${label(f)}] on ${f.property}`);
             lines.push(`      ${f.reason}`);
             lines.push(`      Fix: ${f.fix}`);
-            lines.push(`      See ${f.docs}${f.accepted ? "" : `; to accept the risk: acceptRisks: ["${f.ruleId}"]`}`);
+            lines.push(`      See ${f.docsUrl ?? `${f.docs} (in ${INSTALLED_DOCS})`}${f.accepted ? "" : `; to accept the risk: acceptRisks: ["${f.ruleId}"]`}`);
         }
     }
     lines.push(`(${(report.durationMs / 1000).toFixed(1)}s)`);
@@ -99,7 +111,10 @@ export function formatAuditMarkdown(report: AuditReport): string {
     lines.push(`${open.some((f) => f.severity === "error") ? ":x:" : ":warning:"} ${open.length} finding(s) in ${report.audited} resource(s), ${report.findings.length - open.length} accepted.`, "");
     lines.push("| Resource | Rule | Severity | Field | Reason | Fix |", "|---|---|---|---|---|---|");
     for (const f of report.findings) {
-        lines.push(`| \`${f.name}\` | [\`${f.ruleId}\`](${f.docs}) | ${label(f)} | \`${f.property}\` | ${mdText(f.reason)} | ${mdText(f.fix)} |`);
+        const rule = f.docsUrl ? `[\`${f.ruleId}\`](${f.docsUrl})` : `\`${f.ruleId}\``;
+        lines.push(`| \`${f.name}\` | ${rule} | ${label(f)} | \`${f.property}\` | ${mdText(f.reason)} | ${mdText(f.fix)} |`);
     }
+    // A relative link would point into the infra repository of the pull request, where the docs are not.
+    if (report.findings.some((f) => !f.docsUrl)) lines.push("", `Each rule is explained in \`${INSTALLED_DOCS}docs/trust.md\`, under its id.`);
     return lines.join("\n");
 }

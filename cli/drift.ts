@@ -6,9 +6,9 @@
  * what drift detection costs (one read per resource), and it is why it is faster than
  * `pulumi preview --refresh`, which also runs the program and diffs every resource against its inputs.
  */
-import { isDeepStrictEqual } from "util";
 import { HASH_KEY } from "../provider/engine/model";
-import { descriptionOf, isDriftRelevant, readStack, ResourceRead, StackReadError } from "./stack-read";
+import { sameValue } from "../provider/engine/equal";
+import { descriptionOf, isDriftRelevant, pulumiCommandFor, readStack, ResourceRead, StackReadError } from "./stack-read";
 
 /** What happened to a resource since the last `pulumi up`. */
 export type DriftKind = "modified" | "deleted";
@@ -31,12 +31,28 @@ export interface ResourceDrift {
     fields: FieldDrift[];
 }
 
+/** The commands that settle a drift, for the stack and directory that were checked. */
+export interface DriftRepair {
+    /**
+     * Puts the program's settings back: `pulumi up --refresh`. A plain `pulumi up` finds nothing to do, since the
+     * state still holds what the last `up` sent; the refresh reads the change first, so `up` sees the difference.
+     */
+    restore: string;
+    /**
+     * Records the live settings in the state: `pulumi refresh`. The program must be changed to them too, or the
+     * next `pulumi up --refresh` puts the program's values back.
+     */
+    keepLive: string;
+}
+
 export interface DriftReport {
     stack: string;
     workDir: string;
     /** Resources whose live state was read. */
     checked: number;
     drifted: ResourceDrift[];
+    /** How to settle the drift (only when there is drift). */
+    repair?: DriftRepair;
     durationMs: number;
 }
 
@@ -85,9 +101,9 @@ export function fieldDrifts(
         const secret = isSecretValue(desired) || isSecretValue(live);
         const hash = `${field}Hash`;
         const changed = !secret
-            ? !isDeepStrictEqual(desired, live)
+            ? !sameValue(desired, live)
             : keys.has(hash)
-              ? !isDeepStrictEqual(before[hash], after[hash])
+              ? !sameValue(before[hash], after[hash])
               : (changedKeys ?? []).includes(field);
         if (changed) {
             drifts.push({ field, desired: secret ? SECRET_MASK : desired, live: secret ? SECRET_MASK : live, secret });
@@ -107,7 +123,16 @@ function driftOf(r: ResourceRead): ResourceDrift | undefined {
 export async function detectDrift(opts: DetectDriftOptions): Promise<DriftReport> {
     const read = await readStack(opts, "drift check");
     const drifted = read.resources.map(driftOf).filter((d): d is ResourceDrift => d !== undefined);
-    return { stack: read.stack, workDir: read.workDir, checked: read.checked, drifted, durationMs: read.durationMs };
+    const repair = drifted.length > 0 ? repairOf(read.stack, read.workDir) : undefined;
+    return { stack: read.stack, workDir: read.workDir, checked: read.checked, drifted, ...(repair ? { repair } : {}), durationMs: read.durationMs };
+}
+
+/** The repair commands, runnable from `from` (the directory the CLI was started in). */
+export function repairOf(stack: string, workDir: string, from: string = process.cwd()): DriftRepair {
+    return {
+        restore: pulumiCommandFor(["up", "--refresh"], stack, workDir, from),
+        keepLive: pulumiCommandFor(["refresh"], stack, workDir, from),
+    };
 }
 
 /** The drifts that count for the exit code. */
@@ -129,13 +154,17 @@ export function formatHuman(report: DriftReport): string {
         for (const d of report.drifted) {
             lines.push("");
             lines.push(`  ${d.kind === "deleted" ? "-" : "~"} ${d.name} (${d.type}) ${d.kind}`);
-            if (d.kind === "deleted") lines.push("      the object no longer exists (or was disabled); `pulumi up` recreates it");
+            if (d.kind === "deleted") lines.push("      the object no longer exists (or was disabled); `pulumi up --refresh` recreates it");
             for (const f of d.fields) {
                 lines.push(`      ${f.field}: ${show(f.desired)} => ${show(f.live)}${f.secret ? " (secret, value hidden)" : ""}`);
             }
         }
+        const repair = report.repair ?? repairOf(report.stack, report.workDir);
         lines.push("");
-        lines.push("Run `pulumi up` to put the desired settings back, or `pulumi refresh` to accept the live ones.");
+        lines.push(`To put the program's settings back:  ${repair.restore}`);
+        lines.push("  (a plain `pulumi up` changes nothing: the state still matches the program until a refresh reads the change)");
+        lines.push(`To keep the live settings instead:   change the program to them (remove a deleted object), then ${repair.keepLive}`);
+        lines.push("  (a refresh alone records them in the state, and the next `pulumi up --refresh` puts the program's values back)");
     }
     lines.push(`(${(report.durationMs / 1000).toFixed(1)}s)`);
     return lines.join("\n");
@@ -161,6 +190,13 @@ export function formatMarkdown(report: DriftReport): string {
             lines.push(`| \`${d.name}\` | \`${d.type}\` | \`${f.field}\` | ${mdCell(f.desired)} | ${mdCell(f.live)} |`);
         }
     }
-    lines.push("", "Run `pulumi up` to restore the desired settings, or `pulumi refresh` to accept the live ones.");
+    const repair = report.repair ?? repairOf(report.stack, report.workDir);
+    lines.push(
+        "",
+        `To put the program's settings back, run \`${repair.restore}\` (a plain \`pulumi up\` changes nothing: the state still matches the program until a refresh reads the change).`,
+        "",
+        `To keep the live settings instead, change the program to them (remove a deleted object from it), then run \`${repair.keepLive}\`: ` +
+            "a refresh alone records them in the state, and the next `pulumi up --refresh` puts the program's values back.",
+    );
     return lines.join("\n");
 }

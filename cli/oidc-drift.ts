@@ -37,6 +37,10 @@ async function main(argv: string[]): Promise<number> {
                 "\nThe same field-level changes, interactively with Pulumi:\n" +
                 "  pulumi refresh --diff                 # what changed outside Pulumi, then choose to accept it into the state\n" +
                 "  pulumi preview --refresh --diff       # also diffs the program against the refreshed state\n" +
+                "\nAfter drift: `pulumi up --refresh --stack <name>` puts the program's settings back (a plain `pulumi up` changes\n" +
+                "nothing: the state still matches the program). To keep the live settings, change the program to them and run\n" +
+                "`pulumi refresh --stack <name>`. Nothing is written by oidc-drift: the selected stack, the stack's config and\n" +
+                "its state stay as they were. Needs the Pulumi CLI on PATH.\n" +
                 "\nTrust checks of the live settings (same output formats): oidc-audit --stack <name>\n" +
                 "\nExit codes: 0 no drift, 2 drift, 1 error.",
         )

@@ -3,14 +3,30 @@
  * engine asks each resource's provider to read the live object; the program is not run, nothing is written). Shared
  * by `oidc-drift` (compares what was read with the state) and `oidc-audit` (applies the trust rules to it).
  */
+import * as fs from "fs";
 import * as path from "path";
-import { EngineEvent, LocalWorkspace, Stack, StepEventMetadata } from "@pulumi/pulumi/automation";
+import type { EngineEvent, StepEventMetadata } from "@pulumi/pulumi/automation";
+import { PulumiNotFoundError, PulumiResult, runPulumi } from "./pulumi-run";
 import { descriptions } from "../provider/resources";
 import type { FieldRule, ResourceDescription } from "../provider/engine/types";
 import { UNSUPPORTED } from "../provider/engine/model";
 
 /** An error the user can act on; the CLIs print its message without a stack trace. */
 export class StackReadError extends Error {}
+
+/** A word as the shell reads it: unchanged when it is plain, else single-quoted. */
+export function shellWord(word: string): string {
+    return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * A `pulumi` command line for the stack that was read, runnable where the CLI was run: `--stack` always (these CLIs
+ * never select a stack, so the selected one may be another), `--cwd` when the project is not the current directory.
+ */
+export function pulumiCommandFor(args: string[], stack: string, workDir: string, from: string = process.cwd()): string {
+    const where = path.resolve(workDir) === path.resolve(from) ? [] : ["--cwd", path.relative(from, workDir) || "."];
+    return ["pulumi", ...args, "--stack", stack, ...where].map(shellWord).join(" ");
+}
 
 /** A `--fail-on a,b` value: a non-empty comma list of the allowed words, else an error naming the allowed ones. */
 export function commaChoices<T extends string>(option: string, value: string, allowed: readonly T[], what: string): T[] {
@@ -99,6 +115,9 @@ function explain(err: unknown, opts: ReadStackOptions, what: string, diagnostics
     if (/no stack named|stack .* not found|could not find stack/i.test(text)) {
         return new StackReadError(`stack "${opts.stackName}" does not exist in ${opts.workDir} (see \`pulumi stack ls\`)`);
     }
+    if (/no Pulumi\.yaml project file found|no Pulumi project found/i.test(text)) {
+        return new StackReadError(`no Pulumi project in ${opts.workDir} (no Pulumi.yaml): run it in the project's directory or pass --cwd <dir>`);
+    }
     if (/incorrect passphrase|passphrase must be set|PULUMI_CONFIG_PASSPHRASE/i.test(text)) {
         return new StackReadError(
             `cannot decrypt the secrets of stack "${opts.stackName}": wrong or missing passphrase ` +
@@ -120,16 +139,19 @@ function isStackOrProvider(type: string): boolean {
     return type === "pulumi:pulumi:Stack" || type.startsWith("pulumi:providers:");
 }
 
-/** Reads the stack's resources live (refresh, preview only). `what` names the operation in error messages. */
+/**
+ * Reads the stack's resources live (refresh, preview only). `what` names the operation in error messages.
+ *
+ * It runs `pulumi refresh --preview-only --stack <name>` directly (cli/pulumi-run.ts) rather than through
+ * `LocalWorkspace.selectStack`, which would run `pulumi stack select` and change the stack the user's next bare
+ * `pulumi up` targets: nothing in the project, the workspace settings or the state is written.
+ */
 export async function readStack(opts: ReadStackOptions, what: string): Promise<StackRead> {
     const started = Date.now();
     const workDir = path.resolve(opts.workDir);
     const o = { ...opts, workDir };
-    let stack: Stack;
-    try {
-        stack = await LocalWorkspace.selectStack({ stackName: opts.stackName, workDir }, { envVars: opts.envVars });
-    } catch (err) {
-        throw explain(err, o, what);
+    if (!fs.existsSync(workDir) || !fs.statSync(workDir).isDirectory()) {
+        throw new StackReadError(`${workDir} is not a directory (--cwd names the Pulumi project's directory)`);
     }
 
     const resources = new Map<string, ResourceRead>();
@@ -164,10 +186,22 @@ export async function readStack(opts: ReadStackOptions, what: string): Promise<S
         const step = event.resOutputsEvent?.metadata ?? event.resourcePreEvent?.metadata;
         if (step && (event.resOutputsEvent || !resources.has(step.urn))) record(step);
     };
+    let result: PulumiResult;
     try {
-        await stack.previewRefresh({ onEvent, color: "never" });
+        // PULUMI_SKIP_CONFIRMATIONS=true (common in CI, where it stands for --yes) makes the CLI refuse
+        // `--preview-only` ("--yes and --preview-only cannot be used together"): a read-only run needs no confirmation.
+        result = await runPulumi(["refresh", "--preview-only", "--stack", opts.stackName, "--color", "never"], {
+            cwd: workDir,
+            env: opts.envVars,
+            unsetEnv: ["PULUMI_SKIP_CONFIRMATIONS"],
+            onEvent,
+        });
     } catch (err) {
-        throw explain(err, o, what, diagnostics);
+        if (err instanceof PulumiNotFoundError) throw new StackReadError(err.message);
+        throw explain(err, o, what);
+    }
+    if (result.code !== 0) {
+        throw explain(new Error(`${result.stderr}\n${result.stdout}`), o, what, diagnostics);
     }
     return { stack: opts.stackName, workDir, checked, resources: [...resources.values()], durationMs: Date.now() - started };
 }

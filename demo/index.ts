@@ -23,6 +23,8 @@ const sso = new OidcSsoConfig("org-sso", {
     verifyDiscovery: true,
 });
 
+// The CI pipeline's machine identity logs in with OIDC from now on: `npm run demo` ends with an oidc-drift run that
+// does so, with a token of the issuer standing in for a GitHub Actions job of example-org/infra on main.
 const ci = new IdentityOidcAuth("ci-login", {
     identityId: config.require("identityId"),
     oidcDiscoveryUrl: issuer,

@@ -361,9 +361,18 @@ async function check(conn: ResolvedConnection): Promise<string | undefined> {
         }
         const login = conn.login;
         if (!login) return undefined;
-        if (AUTH_METHODS[login.method].logsIn) {
+        const method = AUTH_METHODS[login.method];
+        if (method.logsIn) {
             // The login itself is the check (as Terraform's provider does when it configures); its token is kept.
-            await sessionOf(conn).accessToken();
+            try {
+                await sessionOf(conn).accessToken();
+            } catch (err) {
+                // A 500 this method is known to get for a refusal (aws_iam: STS refused the signed request) is certain.
+                if (err instanceof ApiError && err.status === 500 && method.serverErrorHint) {
+                    return `the credentials check on ${conn.url} failed: ${err.message}`;
+                }
+                throw err;
+            }
             return undefined;
         }
         const route = tokenCheckRoute(login.settings.token?.value ?? "");

@@ -27,7 +27,6 @@ export { AUTH_METHOD_NAMES, CONFIG_KEYS, DEFAULT_INFISICAL_HOST, ENV_VARS } from
 export type { AuthMethodName } from "./connection";
 export type { InfisicalConnection, UnleashConnection } from "./connection";
 export { ApiError, NetworkError, ProviderError } from "./http/errors";
-export type { ResourceDescription, FieldRule } from "./engine/types";
 
 /** Where and how to reach Infisical, for one resource. Every field is optional; see the fallbacks in the package docs. */
 export interface InfisicalConnectionArgs {

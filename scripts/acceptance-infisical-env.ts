@@ -8,7 +8,8 @@
  * a machine identity with the org admin role and universal auth in that organization (to run as a machine identity),
  * and a second organization with an admin machine identity of its own (the "another organization" error case). It
  * marks the harness organization as disposable (ACCEPTANCE_DISPOSABLE_INFISICAL_ORG): it is a local test instance.
- * The result is kept in $WORK/acceptance.json, and reused when the script runs again.
+ * The result (with a fresh organization-scoped user token) is kept in $WORK/acceptance.json, and reused when the script
+ * runs again.
  *
  * Never point it at a server you care about: it creates an organization. Runs on Node >= 22.6 (type stripping).
  */
@@ -51,7 +52,11 @@ async function main(): Promise<void> {
         const org2 = (await call(boot.apiUrl, "POST", "/api/v2/organizations", boot.token, { name: "Acceptance Other Org" })).organization;
         const org2Token = (await call(boot.apiUrl, "POST", "/api/v3/auth/select-organization", boot.token, { organizationId: org2.id })).token as string;
         const foreign = await machineIdentity(boot.apiUrl, org2Token, org2.id, "pulumi-oidc-acceptance-foreign");
-        made = { organizationId: boot.organizationId, machine, foreignOrganizationId: org2.id, foreign };
+        // Selecting an organization makes the user's earlier tokens stale on some builds (2024-07:
+        // auth-login-service.ts selectOrganization increments the token session version; "Stale session" after it),
+        // so a fresh organization-1 token is taken with the organization-2 one, and kept.
+        const userToken = (await call(boot.apiUrl, "POST", "/api/v3/auth/select-organization", org2Token, { organizationId: boot.organizationId })).token as string;
+        made = { organizationId: boot.organizationId, userToken, machine, foreignOrganizationId: org2.id, foreign };
         fs.writeFileSync(keep, JSON.stringify(made, null, 2), { mode: 0o600 });
     }
     const lines = [
@@ -61,7 +66,7 @@ async function main(): Promise<void> {
         `ACCEPTANCE_INFISICAL_FOREIGN_CLIENT_ID=${made.foreign.clientId}`,
         `ACCEPTANCE_INFISICAL_FOREIGN_CLIENT_SECRET=${made.foreign.clientSecret}`,
         // The two ways to run as: pass one of them on as INFISICAL_TOKEN, or as INFISICAL_UNIVERSAL_AUTH_CLIENT_ID/SECRET.
-        `HARNESS_USER_TOKEN=${boot.token}`,
+        `HARNESS_USER_TOKEN=${made.userToken ?? boot.token}`,
         `HARNESS_CLIENT_ID=${made.machine.clientId}`,
         `HARNESS_CLIENT_SECRET=${made.machine.clientSecret}`,
     ];

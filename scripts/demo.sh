@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The main job (`npm run demo`): the demo stack against the reference backend, on a local file backend.
+# The program is demo/index.ts (project file: Pulumi.yaml at the repository root); the change made behind Pulumi's
+# back is demo/out-of-band-change.ts.
 # No account, no cloud, no Docker. It installs what is missing, starts the backend, runs `pulumi up`, prints the
-# outputs (secrets masked), changes settings behind Pulumi's back, and shows that `oidc-drift` catches it.
+# outputs (secrets masked), changes settings behind Pulumi's back, shows that `oidc-drift` catches it, and runs
+# oidc-drift again as a pipeline would: logged in with the OIDC auth the stack made, no stored Infisical credential.
 #
 #   npm run demo               # run it again at any time: the stack shows unchanged, then the drift and its repair
 #   npm run demo -- --reset    # start from scratch: the demo's stack, its config and the backend's data are removed
@@ -19,7 +22,7 @@ reset=false
 for arg in "$@"; do
   case "$arg" in
   --reset) reset=true ;;
-  -h | --help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "unknown argument: $arg (usage: npm run demo [-- --reset])" >&2; exit 1 ;;
   esac
 done
@@ -106,7 +109,10 @@ pulumi config set --secret infisical:clientSecret "$(ready infisical.universalAu
 pulumi config set unleash:url "$(ready unleash.url)"
 pulumi config set --secret unleash:apiToken "$(ready unleash.adminToken)"
 pulumi config set demo:organizationId "$(ready infisical.organizationId)"
-pulumi config set demo:identityId "$(node -e 'const r=require(process.argv[1]); console.log(r.infisical.identityIds[r.infisical.identityIds.length-1])' "$ready_file")"
+# The CI pipeline's machine identity: the org-admin identity whose universal auth this first run uses. The program gives
+# it OIDC auth, with which the pipeline's runs log in afterwards (the last step).
+ci_identity=$(ready infisical.organizations.0.automationIdentityId)
+pulumi config set demo:identityId "$ci_identity"
 pulumi config set demo:issuerUrl "$(ready issuer.url)"
 # The OIDC client secrets are made up once: a new one on every run would update the resources every time.
 random_hex() { node -e 'console.log(require("crypto").randomBytes(6).toString("hex"))'; }
@@ -115,7 +121,7 @@ pulumi config get demo:ssoClientSecret >/dev/null 2>&1 ||
 pulumi config get demo:unleashClientSecret >/dev/null 2>&1 ||
   pulumi config set --secret demo:unleashClientSecret "demo-unleash-secret-$(random_hex)"
 
-step "pulumi up"
+step "pulumi up (the program: demo/index.ts; the project: Pulumi.yaml)"
 pulumi up --yes --skip-preview
 
 step "Stack outputs (secrets stay masked)"
@@ -132,11 +138,35 @@ set -e
 echo "oidc-drift exit code: $drift_rc"
 [ "$drift_rc" -eq 2 ] || { echo "expected the drift to be reported"; exit 1; }
 
-step "pulumi up puts the desired settings back"
-pulumi up --yes --skip-preview --refresh
+step "pulumi up --refresh puts the program's settings back (the repair oidc-drift printed)"
+# A plain `pulumi up` would change nothing: the state still matches the program until a refresh reads the change.
+pulumi up --refresh --stack demo --yes --skip-preview
 node dist/cli/oidc-drift.js --stack demo --quiet
 
+step "The loop closes: the pipeline logs in with the OIDC auth the stack made (no stored Infisical credential)"
+# A token of the backend's built-in issuer, as GitHub Actions would mint for example-org/infra on main: it matches
+# ci-login's bindings in demo/index.ts. The stored client id and secret are set aside (a pipeline has none): its
+# `pulumi up` records the provider configuration without them, which the drift check (a refresh) then uses too.
+# They are put back afterwards for the next `npm run demo`.
+jwt=$(node -e 'fetch(process.argv[1], { method: "POST", headers: { "content-type": "application/json" },
+    body: JSON.stringify({ sub: "repo:example-org/infra:ref:refs/heads/main", aud: "https://github.com/example-org",
+      claims: { repository: "example-org/infra", ref: "refs/heads/main" }, expiresIn: 300 }) })
+  .then((r) => r.json()).then((j) => console.log(j.id_token))' "$(ready issuer.mintUrl)")
+pulumi config rm infisical:clientId
+pulumi config rm infisical:clientSecret
+echo "export INFISICAL_AUTH_METHOD=oidc INFISICAL_MACHINE_IDENTITY_ID=$ci_identity INFISICAL_AUTH_JWT=<a token of the issuer>"
+set +e
+(
+  export INFISICAL_AUTH_METHOD=oidc INFISICAL_MACHINE_IDENTITY_ID="$ci_identity" INFISICAL_AUTH_JWT="$jwt"
+  pulumi up --stack demo --yes --skip-preview && node dist/cli/oidc-drift.js --stack demo
+)
+pipeline_rc=$?
+set -e
+pulumi config set --secret infisical:clientId "$(ready infisical.universalAuth.clientId)"
+pulumi config set --secret infisical:clientSecret "$(ready infisical.universalAuth.clientSecret)"
+[ "$pipeline_rc" -eq 0 ] || { echo "the pipeline's run with the OIDC login failed (exit code $pipeline_rc)"; exit 1; }
+
 step "Done"
-echo "State: ${demo_dir#"$root"/} (stack 'demo', backend on 127.0.0.1:$port)."
+echo "Program: demo/index.ts (project: Pulumi.yaml). State: ${demo_dir#"$root"/} (stack 'demo', backend on 127.0.0.1:$port)."
 echo "Run 'npm run demo' again at any time: the stack shows unchanged, then the same drift and its repair."
 echo "Start from scratch with 'npm run demo -- --reset'."

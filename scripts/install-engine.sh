@@ -12,7 +12,10 @@
 #
 # Order of preference:
 #   1. .engine/v<version>/bin is complete and its `pulumi version` matches: nothing to do.
-#   2. A `pulumi` on PATH reports that version and has `pulumi-language-nodejs` beside it: link those.
+#   2. A `pulumi` on PATH reports that version and has `pulumi-language-nodejs` beside it: copy those (hard links
+#      where the file system allows). Not symbolic links: the CLI looks for its bundled plugins beside its resolved
+#      executable, and would then find that install's pulumi-resource-pulumi-nodejs instead of the one here and warn
+#      `using pulumi-resource-pulumi-nodejs from $PATH ... expected ...` on every command.
 #   3. Build from the Go modules (cold: several minutes on 2 cores; warm Go caches: well under a minute).
 #
 # How the CLI is built: `go install github.com/pulumi/pulumi/pkg/v3/cmd/pulumi@v<version>` refuses because pkg's
@@ -82,7 +85,9 @@ cli_version() { "$1" version 2>/dev/null | head -n 1 | tr -d '[:space:]' || true
 complete() {
   local d=$1 origin
   origin=$(cat "$d/.langhost" 2>/dev/null || true)
-  [ -x "$d/pulumi" ] && [ -x "$d/pulumi-language-nodejs" ] && [ -e "$d/pulumi-resource-pulumi-nodejs" ] &&
+  # A symbolic link (what earlier versions of this script made) makes the CLI warn about its plugins: redo it.
+  [ -x "$d/pulumi" ] && [ ! -L "$d/pulumi" ] && [ ! -L "$d/pulumi-language-nodejs" ] &&
+    [ -x "$d/pulumi-language-nodejs" ] && [ -e "$d/pulumi-resource-pulumi-nodejs" ] &&
     [ "$(cli_version "$d/pulumi")" = "$want" ] && { [ "$origin" = "$LANGHOST_SDK_VERSION" ] || [[ "$origin" == path:* ]]; }
 }
 
@@ -106,12 +111,13 @@ if [ "${ENGINE_FORCE_BUILD:-}" != "1" ]; then
     [ "$dir" = "$own" ] && continue
     if [ "$(cli_version "$candidate")" = "$want" ] && [ -x "$dir/pulumi-language-nodejs" ]; then
       rm -rf "$bin.tmp" && mkdir -p "$bin.tmp"
-      ln -s "$dir/pulumi" "$bin.tmp/pulumi"
-      ln -s "$dir/pulumi-language-nodejs" "$bin.tmp/pulumi-language-nodejs"
+      for exe in pulumi pulumi-language-nodejs; do
+        ln -f "$dir/$exe" "$bin.tmp/$exe" 2>/dev/null || cp "$dir/$exe" "$bin.tmp/$exe"
+      done
       install_shim "$bin.tmp"
       echo "path:$dir" > "$bin.tmp/.langhost"
       rm -rf "$bin" && mv "$bin.tmp" "$bin"
-      say "reusing pulumi $want from $dir (linked into ${bin#"$root"/})"
+      say "reusing pulumi $want from $dir (copied into ${bin#"$root"/})"
       exit 0
     fi
   done < <(type -ap pulumi 2>/dev/null || true)

@@ -98,4 +98,10 @@ export const awsIamAuth: AuthMethod = {
     secrets: () => [],
     refusedHint: (s) =>
         `the aws_iam login of identity ${s.identityId?.value ?? "?"} (from ${s.identityId?.source ?? "nowhere"}) was refused: check that the identity has AWS auth whose allowed account ids and principal ARNs include this job's AWS role (aws sts get-caller-identity shows it)`,
+    // Infisical replays the signed request to STS with axios and lets a refusal (a bad signature, an unknown or
+    // expired key) through to its error handler: 500 "Something went wrong" (identity-aws-auth-service.ts `login`).
+    serverErrorHint: (_s, env) => {
+        const keys = env.AWS_ACCESS_KEY_ID?.trim() ? "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN, for temporary credentials)" : "the credentials AWS's default chain found (profile, web identity, instance role)";
+        return `Infisical answers 500 when AWS STS refuses the signed GetCallerIdentity request of an aws_iam login: check that ${keys} are valid and not expired (\`aws sts get-caller-identity\` in the same environment must succeed), that the region (AWS_REGION) is one STS serves, and that the identity's AWS auth stsEndpoint is right`;
+    },
 };

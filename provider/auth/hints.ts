@@ -8,8 +8,13 @@ import type { ResolvedAuth } from "./resolve";
 
 export type HintFn = (info: ErrorInfo) => string | undefined;
 
-/** Infisical's words for "these credentials are of another organization" (a user token, a machine identity). */
-const OTHER_ORGANIZATION = /scoped to different organization|not a ?part of this organization|not apart of this organization/i;
+/**
+ * Infisical's words for "these credentials are of another organization" (a user token; a machine identity: 2024-10
+ * "Identity is not apart of this organization", 2024-07 "Identity not in org").
+ */
+const OTHER_ORGANIZATION = /scoped to different organization|not a ?part of this organization|not apart of this organization|identity not in org\b/i;
+/** A token the server could not even parse: 403 TokenError today; the 2024-07 build answers 500 "jwt malformed". */
+const MALFORMED_TOKEN = /^(jwt malformed|jwt must be provided|invalid token)$/i;
 
 export function infisicalHint(url: string, login: ResolvedAuth | undefined, resourceHint?: HintFn): HintFn {
     return (info) => {
@@ -23,7 +28,7 @@ export function infisicalHint(url: string, login: ResolvedAuth | undefined, reso
         if (info.errorName === "ForbiddenError" || OTHER_ORGANIZATION.test(`${info.errorName ?? ""} ${info.apiDetail ?? ""} ${info.apiMessage ?? ""}`)) {
             return `the credentials (from ${from}) belong to another organization than the object this resource manages: use credentials of a user or machine identity of that organization${login?.settings.organizationSlug ? ` (the login is scoped to ${login.settings.organizationSlug.value}, from ${login.settings.organizationSlug.source})` : ""}`;
         }
-        if (info.errorName === "TokenError") {
+        if (info.errorName === "TokenError" || (info.status === 500 && MALFORMED_TOKEN.test(info.apiMessage ?? ""))) {
             return logsIn
                 ? `${obtained} was refused as expired or malformed even after a new login: check that the machine identity still exists on ${url}`
                 : `the token (from ${from}) is expired or malformed: set a valid one with \`pulumi config set --secret infisical:token\`, INFISICAL_TOKEN, or log in with another method (infisical:auth)`;

@@ -1,11 +1,11 @@
 /**
  * Which login method and settings an Infisical connection uses.
  *
- * The method and its credentials (`auth`, `token`, `clientId`, `clientSecret`, `identityId`, `serviceAccountToken`) are
- * taken as a unit from the first layer that has any of them (the resource's `connection`, then the stack config, then
- * the environment), so a token from one place is never mixed with a client id from another. Options that are not
- * credentials (`organizationSlug`, `oidcTokenEnvVar`, `oidcAudience`, `serviceAccountTokenPath`) are resolved each on
- * its own, like the host.
+ * The method and its credentials (`auth`, `token`, `clientId`, `clientSecret`, `serviceAccountToken`) are taken as a
+ * unit from the first layer that has any of them (the resource's `connection`, then the stack config, then the
+ * environment), so a token from one place is never mixed with a client id from another. Settings that are not
+ * credentials (`identityId`, `organizationSlug`, `oidcTokenEnvVar`, `oidcAudience`, `serviceAccountTokenPath`) are
+ * resolved each on its own, like the host: a program may say `auth: "oidc"` while the pipeline gives the identity id.
  *
  * The method is the layer's `auth` setting (Terraform's `INFISICAL_AUTH_METHOD` values), else inferred as before:
  * a client id or secret means universal auth, a token means token auth.
@@ -16,8 +16,8 @@ import { AUTH_METHODS } from "./methods";
 import { firstValue, INFISICAL_SETTINGS, Layer, LAYERS, placesOf, Sourced, valueIn } from "./settings";
 import { AUTH_METHOD_NAMES, AuthMethodName, AuthSettings } from "./types";
 
-const UNIT = ["token", "clientId", "clientSecret", "identityId", "serviceAccountToken"] as const;
-const OPTIONS = ["organizationSlug", "oidcTokenEnvVar", "oidcAudience", "serviceAccountTokenPath"] as const;
+const UNIT = ["token", "clientId", "clientSecret", "serviceAccountToken"] as const;
+const OPTIONS = ["identityId", "organizationSlug", "oidcTokenEnvVar", "oidcAudience", "serviceAccountTokenPath"] as const;
 
 export interface ResolvedAuth {
     method: AuthMethodName;
@@ -53,13 +53,18 @@ export function resolveAuth(arg: Record<string, unknown> | undefined, env: NodeJ
         if (method) return { method: parseMethod(method), settings, from: layer, methodSource: method.source };
         if (settings.clientId || settings.clientSecret) return { method: "universal", settings, from: layer };
         if (settings.token) return { method: "token", settings, from: layer };
-        const given = settings.identityId ?? settings.serviceAccountToken;
-        throw new ProviderError(
-            `${given?.source ?? "a login setting"} is set but no Infisical login method is chosen: set ${placesOf(INFISICAL_SETTINGS.auth)} ` +
-                `to one of ${AUTH_METHOD_NAMES.filter((m) => m !== "token" && m !== "universal").join(", ")}`,
-        );
+        throw noMethod(settings.serviceAccountToken?.source);
     }
+    const identity = firstValue(INFISICAL_SETTINGS.identityId, arg, env);
+    if (identity) throw noMethod(identity.source);
     return undefined;
+}
+
+function noMethod(source: string | undefined): ProviderError {
+    return new ProviderError(
+        `${source ?? "a login setting"} is set but no Infisical login method is chosen: set ${placesOf(INFISICAL_SETTINGS.auth)} ` +
+            `to one of ${AUTH_METHOD_NAMES.filter((m) => m !== "token" && m !== "universal").join(", ")}`,
+    );
 }
 
 /** What is missing or wrong in a resolved login, without I/O (preview). */

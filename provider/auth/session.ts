@@ -5,10 +5,10 @@
  * provider is redacted of them.
  */
 import { createHash } from "crypto";
-import { HttpClient, TlsSettings } from "../http/client";
+import { HttpClient, type ErrorInfo, type TlsSettings } from "../http/client";
 import { AUTH_METHODS } from "./methods";
 import type { ResolvedAuth } from "./resolve";
-import type { AuthMethodName } from "./types";
+import type { AuthMethod, AuthMethodName } from "./types";
 
 /** Logins performed by this process, per method (tests, benchmarks). */
 export const loginCounts: Record<AuthMethodName, number> = { token: 0, universal: 0, oidc: 0, kubernetes: 0, aws_iam: 0 };
@@ -83,7 +83,7 @@ export class LoginSession {
             urlSource: this.urlSource,
             tls: this.tls,
             secrets: () => this.secrets(),
-            hint: ({ status }) => (status >= 400 && status < 500 && status !== 429 ? method.refusedHint(this.auth.settings) : undefined),
+            hint: (info) => loginHint(method, this.auth, info),
         });
         const result = await method.login({
             settings: this.auth.settings,
@@ -102,6 +102,21 @@ export class LoginSession {
         const margin = Math.min(60_000, ttlMs * 0.2);
         return { accessToken: result.accessToken, renewAt: Date.now() + ttlMs - margin };
     }
+}
+
+/**
+ * How to fix a failed login: a refused sub-organization scope (the login services' "Sub organization with slug …
+ * not found" 404 and "Identity not authorized to access sub organization …" 401), the method's refusal (4xx), or
+ * the 500 a method is known to get for a refusal.
+ */
+function loginHint(method: AuthMethod, auth: ResolvedAuth, info: ErrorInfo): string | undefined {
+    const slug = auth.settings.organizationSlug;
+    if (slug && /sub organization/i.test(info.apiMessage ?? "")) {
+        return `the login is scoped to the sub-organization "${slug.value}" (from ${slug.source}): use the slug of a sub-organization of the identity's organization that the identity is a member of, or unset it to act in the identity's own organization`;
+    }
+    if (info.status >= 400 && info.status < 500 && info.status !== 429) return method.refusedHint(auth.settings);
+    if (info.status === 500 && method.serverErrorHint) return method.serverErrorHint(auth.settings, process.env);
+    return undefined;
 }
 
 const sessions = new Map<string, LoginSession>();

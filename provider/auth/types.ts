@@ -59,4 +59,9 @@ export interface AuthMethod {
     secrets(settings: AuthSettings): Array<string | undefined>;
     /** How to fix a refused login, in this method's words. */
     refusedHint(settings: AuthSettings): string;
+    /**
+     * What a 500 answer to this method's login means, when Infisical is known to answer a refusal that way (its
+     * service lets the error through to the error handler); absent: a 500 is the server's own failure.
+     */
+    serverErrorHint?(settings: AuthSettings, env: NodeJS.ProcessEnv): string;
 }

@@ -28,10 +28,26 @@ export function matches(err: unknown, rules: GoneRule[] | undefined): boolean {
     return rules.some((r) => r.status === err.status && (!r.message || r.message.test(err.apiMessage ?? "")));
 }
 
-function errorRuleMatches(rule: ErrorRule, status: number, errorName: string | undefined, message: string | undefined): boolean {
-    if (rule.status !== undefined && rule.status !== status) return false;
-    if (rule.errorName !== undefined && !(typeof rule.errorName === "string" ? rule.errorName === errorName : rule.errorName.test(errorName ?? ""))) return false;
-    return !rule.message || rule.message.test(message ?? "");
+/** What an error answer (and the request it answered) says, for matching error rules. */
+interface ErrorFacts {
+    status: number;
+    errorName?: string;
+    apiMessage?: string;
+    invalidFields: string[];
+    body?: unknown;
+}
+
+function errorRuleMatches(rule: ErrorRule, facts: ErrorFacts): boolean {
+    if (rule.status !== undefined && rule.status !== facts.status) return false;
+    const name = facts.errorName ?? "";
+    if (rule.errorName !== undefined && !(typeof rule.errorName === "string" ? rule.errorName === name : rule.errorName.test(name))) return false;
+    if (rule.invalidField !== undefined && !facts.invalidFields.includes(rule.invalidField)) return false;
+    if (rule.requestHas !== undefined && !(isPlainObject(facts.body) && facts.body[rule.requestHas] !== undefined)) return false;
+    return !rule.message || rule.message.test(facts.apiMessage ?? "");
+}
+
+function hintText(rule: ErrorRule, answer: { missingPermissions: string[]; apiMessage?: string }): string {
+    return typeof rule.hint === "function" ? rule.hint(answer) : rule.hint;
 }
 
 function fillPath(template: string, key: Record<string, string>): string {
@@ -130,8 +146,9 @@ export class ApiSession {
         } catch (err) {
             // Answers that mean something else than the API's words (e.g. an unsupported server version).
             if (err instanceof ApiError) {
-                const rule = this.model.desc.errors?.find((r) => r.replaceMessage && errorRuleMatches(r, err.status, err.errorName, err.apiMessage));
-                if (rule) throw new ProviderError(`${err.service} API: ${err.method} ${err.path} returned ${err.status}: ${rule.hint}`);
+                const facts = { ...err, body: spec.body?.(ctx) };
+                const rule = this.model.desc.errors?.find((r) => r.replaceMessage && errorRuleMatches(r, facts));
+                if (rule) throw new ProviderError(`${err.service} API: ${err.method} ${err.path} returned ${err.status}: ${hintText(rule, { missingPermissions: [], apiMessage: err.apiMessage })}`);
             }
             throw err;
         }
@@ -174,8 +191,8 @@ function resourceHint(model: ResourceModel): HintFn {
         fieldOf.set(model.responseName(f), f);
     }
     return (info: ErrorInfo) => {
-        const rule = model.desc.errors?.find((r) => errorRuleMatches(r, info.status, info.errorName, info.apiMessage));
-        if (rule) return rule.hint;
+        const rule = model.desc.errors?.find((r) => errorRuleMatches(r, { ...info, body: info.req.body }));
+        if (rule) return hintText(rule, info);
         const validation = /^(ValidationFailure|BadDataError|ValidationError)$/.test(info.errorName ?? "") || (info.invalidFields.length > 0 && info.status < 500);
         if (validation) {
             const fields = info.invalidFields.map((f) => fieldOf.get(f) ?? f);

@@ -72,7 +72,11 @@ export function withDefaults(model: ResourceModel, inputs: Props, olds: Props = 
     const recorded = model.settings.some((f) => olds[f] !== undefined);
     for (const [field, rule] of Object.entries(model.desc.fields)) {
         if (rule.computed || rule.default === undefined) continue;
-        if (recorded && !(field in olds)) continue;
+        // (A field the previous inputs lacked because its source provided it, e.g. an unlinked template, gets its default.)
+        const providedBefore = rule.derivedFrom !== undefined && model.sets(olds, rule.derivedFrom.field);
+        if (recorded && !(field in olds) && !providedBefore) continue;
+        // Provided by the server from a source the program sets (an auth template): output only.
+        if (rule.derivedFrom && model.sets(out, rule.derivedFrom.field)) continue;
         if (out[field] === undefined) out[field] = rule.default;
     }
     // Boolean engine inputs (adoptExisting, verifyDiscovery) default to false, as their docs say.

@@ -3,7 +3,7 @@
  * settings, how a field is named in requests and responses, how two values compare, what goes in a request body, what
  * identifies the object. Pure: no I/O, no state.
  */
-import { isDeepStrictEqual } from "util";
+import { sameValue } from "./equal";
 import { ENGINE_INPUT_DEFS } from "./engine-inputs";
 import type { FieldRule, ResourceDescription } from "./types";
 import { stringsIn } from "./secrets";
@@ -79,7 +79,7 @@ export class ResourceModel {
     }
 
     same(field: string, a: unknown, b: unknown): boolean {
-        return isDeepStrictEqual(this.canonical(field, a), this.canonical(field, b));
+        return sameValue(this.canonical(field, a), this.canonical(field, b));
     }
 
     /** Whether an API answer shows that the server's version lacks the field (see FieldRule.availableOn). */
@@ -98,7 +98,15 @@ export class ResourceModel {
         return inputs[field] !== undefined && inputs[field] !== null;
     }
 
-    /** Whether a derived field is only the server's resolution of a source field the program manages (not carried). */
+    /** Whether the program sets the field to a value (not merely to its cleared value ""). */
+    sets(inputs: Props, field: string): boolean {
+        return this.isManaged(inputs, field) && inputs[field] !== "";
+    }
+
+    /**
+     * Whether a derived field is only the server's resolution of a source field the program manages (not carried):
+     * also while the source is being cleared (an Unleash role removed: its stored id must not keep it).
+     */
     isDerivedOnly(inputs: Props, field: string): boolean {
         const derived = this.rule(field).derivedFrom;
         return !!derived && this.isManaged(inputs, derived.field) && !this.isManaged(inputs, field);

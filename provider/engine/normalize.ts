@@ -153,9 +153,15 @@ export const claims: Normalizer = (value) => {
     return out;
 };
 
-/** Hostname of an email domain (no scheme, no @, no path). */
+const LABEL = "[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?";
+const EMAIL_DOMAIN = new RegExp(`^(?=.{1,253}$)(?:(?:${LABEL}\\.)+[a-z]{2,63}|\\*\\.${LABEL}(?:\\.${LABEL})*)$`, "i");
+
+/**
+ * Hostname of an email domain (no scheme, no @, no path), or a wildcard "*.<labels>" as Infisical matches it
+ * (`matchesAllowedEmailDomain`: any entry starting with "*.", e.g. "*.example.com" and "*.infisical").
+ */
 export function isDomain(value: string): boolean {
-    return /^(?=.{1,253}$)(\*\.)?([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i.test(value);
+    return EMAIL_DOMAIN.test(value);
 }
 
 /** An absolute http(s) URL without credentials. */

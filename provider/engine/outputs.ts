@@ -8,7 +8,7 @@
  * - `<field>Hash` for every secret: an HMAC of the value under the resource's random key (`hashKey`, a secret output
  *   kept across reads and updates, so an unchanged value keeps its hash; an older version's scrypt hash is kept while
  *   the value is unchanged). Events and diffs mask secret values; the hash is how a change of one shows in a refresh;
- * - `unsupportedSettings`: settings the server's version lacks (its answers do not carry them; see FieldRule.availableOn),
+ * - `unsupportedSettings`: settings the program sets that the server's version lacks (see FieldRule.availableOn),
  *   kept from the previous state while no answer says otherwise;
  * - `targetUrl`, and the engine inputs given (`connection` as a secret output, `adoptExisting`, ...).
  */
@@ -34,7 +34,7 @@ export async function outputsFrom(model: ResourceModel, obj: Props | undefined, 
     for (const field of model.settings) {
         const derived = model.rule(field).derivedFrom;
         const live = model.live(obj, field);
-        if (derived && live !== undefined && live !== null) out[derived.field] = model.canonical(derived.field, derived.sourceValue(live));
+        if (derived?.sourceValue && live !== undefined && live !== null) out[derived.field] = model.canonical(derived.field, derived.sourceValue(live));
     }
     // A state written by an older version lacks the fields added since: one that is empty live stays absent, so an
     // upgrade alone never shows as a change (it appears once it carries a value).
@@ -50,10 +50,12 @@ export async function outputsFrom(model: ResourceModel, obj: Props | undefined, 
         if (typeof value === "string" && value !== "") out[hashField(field)] = await hashFor(value, previous, field, () => (key ??= newHashKey()));
     }
     if (key) out[HASH_KEY] = key;
+    // Only settings the program sets to something are listed: one it leaves empty is no concern (and a stack of an
+    // older version refreshes with no new output).
     const unsupported = model.unsupportedIn(previous);
     for (const field of model.settings) {
         if (obj && model.rule(field).availableOn !== undefined) {
-            if (model.lacks(obj, field)) unsupported.add(field);
+            if (model.lacks(obj, field) && model.isManaged(inputs, field) && !model.same(field, inputs[field], undefined)) unsupported.add(field);
             else unsupported.delete(field);
         }
     }

@@ -10,7 +10,7 @@
  * - A replacement of the same object (same key, same server: `--replace`, `replaceOnChanges`) deletes first, so that
  *   the old resource's delete never disables the object the new one holds.
  */
-import { isDeepStrictEqual } from "util";
+import { sameValue } from "./equal";
 import type * as pulumi from "@pulumi/pulumi";
 import { normalizeBaseUrl } from "../connection";
 import { recordedTarget, targetOf } from "./api";
@@ -71,7 +71,7 @@ export async function planChanges(model: ResourceModel, id: string, olds: Props,
         }
         const a = model.canonical(field, old[field]);
         const b = model.canonical(field, desired);
-        if (!isDeepStrictEqual(a, b)) note(field, !!rule.forcesReplacement, a, b, false);
+        if (!sameValue(a, b)) note(field, !!rule.forcesReplacement, a, b, false);
     }
 
     // Where the object lives. Only the URL decides; credentials moving are stored for refresh and delete.
@@ -81,7 +81,7 @@ export async function planChanges(model: ResourceModel, id: string, olds: Props,
         note("connection", false, MASK, MASK, true);
     } else if (oldTarget && newTarget && normalizeBaseUrl(oldTarget) !== newTarget) {
         note(TARGET_URL, false, oldTarget, newTarget, false);
-    } else if (!isDeepStrictEqual(cleanConnection(old.connection), cleanConnection(neu.connection))) {
+    } else if (!sameValue(cleanConnection(old.connection), cleanConnection(neu.connection))) {
         note("connection", false, MASK, MASK, true);
     }
 

@@ -47,13 +47,14 @@ export interface FieldRule {
     objectId?: boolean;
     /**
      * The server derives this field from another one when only that one is given (Unleash resolves
-     * `defaultRootRole` to `defaultRootRoleId`). While the user manages the source field and not this one, this one
-     * is output only: never carried back in full-replace bodies, never compared, never reported as drift.
+     * `defaultRootRole` to `defaultRootRoleId`; an Infisical auth template provides an identity's discovery URL,
+     * issuer, audiences and CA). While the user manages the source field and not this one, this one is output only:
+     * no default, never sent, never carried back in full-replace bodies, never compared, never reported as drift.
      */
     derivedFrom?: {
         field: string;
         /** The source field's value that this field's live value stands for (e.g. role id 3 → "Viewer"), if known. */
-        sourceValue: (value: unknown) => unknown;
+        sourceValue?: (value: unknown) => unknown;
     };
     /** Part of the request URL (path or query), not of the body. */
     inPath?: boolean;
@@ -149,8 +150,12 @@ export interface ErrorRule {
     /** The API's error kind (Infisical `error`, Unleash `name`), e.g. "ValidationFailure". */
     errorName?: string | RegExp;
     message?: RegExp;
-    /** The fix to show. */
-    hint: string;
+    /** Only when the validation failure names this field (as the API names it). */
+    invalidField?: string;
+    /** Only when the request body carried this field (e.g. a setting an older server does not know). */
+    requestHas?: string;
+    /** The fix to show; a function when it names what the answer says (e.g. the permissions it lists as missing). */
+    hint: string | ((answer: { missingPermissions: string[]; apiMessage?: string }) => string);
     /** Fail with this message instead of the API's (e.g. an unsupported server version). */
     replaceMessage?: boolean;
 }

@@ -9,15 +9,23 @@ export interface IdentityOidcAuthArgs {
     /** ID of the machine identity. Changing it replaces the resource. */
     identityId: pulumi.Input<string>;
     /**
-     * Base URL of the identity provider; Infisical reads `<url>/.well-known/openid-configuration` and its JWKS. Sent as
-     * written.
+     * ID of a machine-identity auth template (OIDC) of the organization: the template then provides oidcDiscoveryUrl,
+     * boundIssuer, boundAudiences and caCert, which are output only here (leave them out of the program); the subject
+     * or claims stay this resource's, and one of them is required. Removing it unlinks the template (the program must
+     * then set oidcDiscoveryUrl and boundIssuer). Needs an Infisical version with auth templates and the plan's
+     * feature.
      */
-    oidcDiscoveryUrl: pulumi.Input<string>;
+    templateId?: pulumi.Input<string>;
+    /**
+     * Base URL of the identity provider; Infisical reads `<url>/.well-known/openid-configuration` and its JWKS. Sent as
+     * written. Required unless templateId is set (then it is the template's, output only).
+     */
+    oidcDiscoveryUrl?: pulumi.Input<string>;
     /**
      * Issuer (`iss`) the tokens must carry, exactly as they carry it: Infisical compares it byte for byte (a trailing
-     * "/" matters).
+     * "/" matters). Required unless templateId is set (then it is the template's, output only).
      */
-    boundIssuer: pulumi.Input<string>;
+    boundIssuer?: pulumi.Input<string>;
     /**
      * Accepted audiences (`aud`), as "a, b" or ["a", "b"] (order and spacing do not matter). Empty accepts any. Output:
      * "a,b" (sorted).
@@ -37,7 +45,10 @@ export interface IdentityOidcAuthArgs {
      * `unsupportedSettings` lists it and the provider says so when it is set.
      */
     claimMetadataMapping?: pulumi.Input<Record<string, pulumi.Input<string>>>;
-    /** PEM CA certificate(s) to trust when Infisical talks to the identity provider. Empty uses the public CAs. */
+    /**
+     * PEM CA certificate(s) to trust when Infisical talks to the identity provider. Empty uses the public CAs. The
+     * template's while templateId is set.
+     */
     caCert?: pulumi.Input<string>;
     /**
      * IPs or CIDR ranges the access tokens may be used from, as strings or {ipAddress} objects. Default: anywhere
@@ -82,8 +93,8 @@ export interface IdentityOidcAuthState extends Partial<IdentityOidcAuthArgs> {
     /** When it was last changed (ISO 8601). */
     updatedAt?: pulumi.Input<string>;
     /**
-     * Settings the server's version does not have (of `claimMetadataMapping`): its answers lack them, so they are not
-     * applied there and changes to them are not planned. Absent when the server has them all.
+     * Settings the server's version does not have (of `templateId`, `claimMetadataMapping`): its answers lack them, so
+     * they are not applied there and changes to them are not planned. Absent when the server has them all.
      */
     unsupportedSettings?: pulumi.Input<string>;
     /** API base URL (the Infisical site URL) the object lives on. */
@@ -91,7 +102,7 @@ export interface IdentityOidcAuthState extends Partial<IdentityOidcAuthArgs> {
 }
 
 const OUTPUTS = [
-    "identityId", "oidcDiscoveryUrl", "boundIssuer", "boundAudiences", "boundClaims", "boundSubject",
+    "identityId", "templateId", "oidcDiscoveryUrl", "boundIssuer", "boundAudiences", "boundClaims", "boundSubject",
     "claimMetadataMapping", "caCert", "accessTokenTrustedIps", "accessTokenTTL", "accessTokenMaxTTL",
     "accessTokenNumUsesLimit", "adoptExisting", "verifyDiscovery", "acceptRisks", "connection", "identityOidcAuthId",
     "createdAt", "updatedAt", "unsupportedSettings", "targetUrl",
@@ -108,13 +119,21 @@ export class IdentityOidcAuth extends pulumi.dynamic.Resource {
     /** ID of the machine identity. Changing it replaces the resource. */
     declare public readonly identityId: pulumi.Output<string>;
     /**
+     * ID of a machine-identity auth template (OIDC) of the organization: the template then provides oidcDiscoveryUrl,
+     * boundIssuer, boundAudiences and caCert, which are output only here (leave them out of the program); the subject
+     * or claims stay this resource's, and one of them is required. Removing it unlinks the template (the program must
+     * then set oidcDiscoveryUrl and boundIssuer). Needs an Infisical version with auth templates and the plan's
+     * feature.
+     */
+    declare public readonly templateId: pulumi.Output<string>;
+    /**
      * Base URL of the identity provider; Infisical reads `<url>/.well-known/openid-configuration` and its JWKS. Sent as
-     * written.
+     * written. Required unless templateId is set (then it is the template's, output only).
      */
     declare public readonly oidcDiscoveryUrl: pulumi.Output<string>;
     /**
      * Issuer (`iss`) the tokens must carry, exactly as they carry it: Infisical compares it byte for byte (a trailing
-     * "/" matters).
+     * "/" matters). Required unless templateId is set (then it is the template's, output only).
      */
     declare public readonly boundIssuer: pulumi.Output<string>;
     /**
@@ -136,7 +155,10 @@ export class IdentityOidcAuth extends pulumi.dynamic.Resource {
      * `unsupportedSettings` lists it and the provider says so when it is set.
      */
     declare public readonly claimMetadataMapping: pulumi.Output<Record<string, string>>;
-    /** PEM CA certificate(s) to trust when Infisical talks to the identity provider. Empty uses the public CAs. */
+    /**
+     * PEM CA certificate(s) to trust when Infisical talks to the identity provider. Empty uses the public CAs. The
+     * template's while templateId is set.
+     */
     declare public readonly caCert: pulumi.Output<string>;
     /**
      * IPs or CIDR ranges the access tokens may be used from, as strings or {ipAddress} objects. Default: anywhere
@@ -177,8 +199,8 @@ export class IdentityOidcAuth extends pulumi.dynamic.Resource {
     /** When it was last changed (ISO 8601). */
     declare public readonly updatedAt: pulumi.Output<string>;
     /**
-     * Settings the server's version does not have (of `claimMetadataMapping`): its answers lack them, so they are not
-     * applied there and changes to them are not planned. Absent when the server has them all.
+     * Settings the server's version does not have (of `templateId`, `claimMetadataMapping`): its answers lack them, so
+     * they are not applied there and changes to them are not planned. Absent when the server has them all.
      */
     declare public readonly unsupportedSettings: pulumi.Output<string[]>;
     /** API base URL (the Infisical site URL) the object lives on. */

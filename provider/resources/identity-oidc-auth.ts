@@ -21,10 +21,15 @@ export const MAX_TTL_SECONDS = 315360000;
 export const DEFAULT_TTL_SECONDS = 2592000;
 export const DEFAULT_TRUSTED_IPS = ["0.0.0.0/0", "::/0"];
 
+/** What a machine-identity auth template provides (Infisical's TOidcTemplateFields); output only while templateId is set. */
+const TEMPLATE_FIELDS = ["oidcDiscoveryUrl", "boundIssuer", "boundAudiences", "caCert"] as const;
+const fromTemplate = { field: "templateId" };
+
 const schema = z.object({
     identityId: f.nonEmpty(),
-    oidcDiscoveryUrl: f.httpUrl(),
-    boundIssuer: f.nonEmpty(),
+    templateId: f.str().optional(),
+    oidcDiscoveryUrl: f.httpUrl().optional(),
+    boundIssuer: f.nonEmpty().optional(),
     boundAudiences: f.commaListInput().optional(),
     boundClaims: f.claimsInput().optional(),
     boundSubject: f.str().optional(),
@@ -55,19 +60,37 @@ export const identityOidcAuth: ResourceDescription = {
             inPath: true,
             normalize: n.text,
         },
+        templateId: {
+            doc:
+                "ID of a machine-identity auth template (OIDC) of the organization: the template then provides oidcDiscoveryUrl, " +
+                "boundIssuer, boundAudiences and caCert, which are output only here (leave them out of the program); the subject " +
+                "or claims stay this resource's, and one of them is required. Removing it unlinks the template (the program must " +
+                "then set oidcDiscoveryUrl and boundIssuer). Needs an Infisical version with auth templates and the plan's feature.",
+            normalize: n.text,
+            clearedValue: "",
+            toApi: (v) => (v === "" ? null : v), // null unlinks the template (undefined keeps the link)
+            availableOn: "Infisical versions with machine-identity auth templates",
+        },
         oidcDiscoveryUrl: {
-            doc: "Base URL of the identity provider; Infisical reads `<url>/.well-known/openid-configuration` and its JWKS. Sent as written.",
+            doc:
+                "Base URL of the identity provider; Infisical reads `<url>/.well-known/openid-configuration` and its JWKS. Sent as " +
+                "written. Required unless templateId is set (then it is the template's, output only).",
             normalize: n.exact,
+            derivedFrom: fromTemplate,
         },
         boundIssuer: {
-            doc: 'Issuer (`iss`) the tokens must carry, exactly as they carry it: Infisical compares it byte for byte (a trailing "/" matters).',
+            doc:
+                'Issuer (`iss`) the tokens must carry, exactly as they carry it: Infisical compares it byte for byte (a trailing "/" ' +
+                "matters). Required unless templateId is set (then it is the template's, output only).",
             normalize: n.exact,
+            derivedFrom: fromTemplate,
         },
         boundAudiences: {
             doc: 'Accepted audiences (`aud`), as "a, b" or ["a", "b"] (order and spacing do not matter). Empty accepts any. Output: "a,b" (sorted).',
             default: "",
             normalize: n.commaList(),
             toApi: f.joinList(", "),
+            derivedFrom: fromTemplate,
         },
         boundClaims: {
             doc: 'Claims the tokens must carry: {claim: "allowed, values"} or {claim: ["allowed", "values"]}; values may be glob patterns. Output: each value as "v1,v2" (sorted).',
@@ -90,7 +113,12 @@ export const identityOidcAuth: ResourceDescription = {
             // The 2024-10 build drops the unknown field, and an update of it alone is empty: 500 "Update by id".
             availableOn: "Infisical versions from 2025 on",
         },
-        caCert: { doc: "PEM CA certificate(s) to trust when Infisical talks to the identity provider. Empty uses the public CAs.", default: "", normalize: n.pem },
+        caCert: {
+            doc: "PEM CA certificate(s) to trust when Infisical talks to the identity provider. Empty uses the public CAs. The template's while templateId is set.",
+            default: "",
+            normalize: n.pem,
+            derivedFrom: fromTemplate,
+        },
         accessTokenTrustedIps: {
             doc: 'IPs or CIDR ranges the access tokens may be used from, as strings or {ipAddress} objects. Default: anywhere (["0.0.0.0/0", "::/0"]). Output: canonical CIDRs, sorted ("1.2.3.4" → "1.2.3.4/32").',
             default: DEFAULT_TRUSTED_IPS,
@@ -105,6 +133,36 @@ export const identityOidcAuth: ResourceDescription = {
         updatedAt: { doc: "When it was last changed (ISO 8601).", computed: true },
     },
     rules: [
+        {
+            // Infisical/infisical backend/src/services/identity-oidc-auth/identity-oidc-auth-service.ts attachOidcAuth and
+            // updateOidcAuth: a template provides these four (a PATCH of one while linked is refused: "…managed by an auth
+            // template…"), and without one the discovery URL and issuer are required.
+            fields: ["templateId", ...TEMPLATE_FIELDS],
+            check(v) {
+                const linked = typeof v.templateId === "string" && v.templateId.trim() !== "";
+                if (linked) {
+                    return TEMPLATE_FIELDS.filter((field) => v[field] !== undefined).map((field) => ({
+                        property: field,
+                        reason: `${field} is provided by the auth template (templateId ${v.templateId}): remove it from the program, or remove templateId to set it here`,
+                    }));
+                }
+                return (["oidcDiscoveryUrl", "boundIssuer"] as const)
+                    .filter((field) => typeof v[field] !== "string" || (v[field] as string).trim() === "")
+                    .map((field) => ({ property: field, reason: `${field} is required (unless templateId names an auth template that provides it)` }));
+            },
+        },
+        {
+            // The same service: a template's bindings name the issuer, not a workload, so a linked identity must narrow them.
+            fields: ["templateId", "boundSubject", "boundClaims"],
+            check(v) {
+                const linked = typeof v.templateId === "string" && v.templateId.trim() !== "";
+                const subject = typeof v.boundSubject === "string" && v.boundSubject !== "";
+                const claims = typeof v.boundClaims === "object" && v.boundClaims !== null && Object.keys(v.boundClaims).length > 0;
+                return linked && !subject && !claims
+                    ? [{ property: "boundSubject", reason: "with an auth template (templateId), set boundSubject or at least one boundClaims entry: the template trusts its issuer's every token otherwise" }]
+                    : [];
+            },
+        },
         {
             fields: ["accessTokenTTL", "accessTokenMaxTTL"],
             check(v) {
@@ -144,6 +202,43 @@ export const identityOidcAuth: ResourceDescription = {
             "token of the identity, universal auth ones included): workloads logged in this way lose access at once",
     },
     errors: [
+        {
+            // Infisical's privilege boundary (backend/src/ee/services/permission/permission-fns.ts,
+            // validatePrivilegeChangeOperation; identity-oidc-auth-service.ts revokeOidcAuth): revoking the OIDC auth of an
+            // identity whose role grants more than the caller's is 403 PermissionBoundaryError, details.missingPermissions.
+            status: 403,
+            errorName: "PermissionBoundaryError",
+            hint: ({ missingPermissions }) =>
+                "the machine identity's role is more privileged than the credentials' (Infisical's privilege boundary: you may only change the auth " +
+                `methods of identities whose permissions you hold yourself)${missingPermissions.length > 0 ? `; missing: ${missingPermissions.join(", ")}` : ""}. ` +
+                "Use credentials of a user or machine identity with at least the identity's role (e.g. an organization admin), or lower the identity's role first",
+        },
+        {
+            // A server without auth templates drops templateId and asks for what the template would have provided.
+            requestHas: "templateId",
+            invalidField: "oidcDiscoveryUrl",
+            hint: "this Infisical version has no machine-identity auth templates (templateId is not known to it): set oidcDiscoveryUrl and boundIssuer instead of templateId, or upgrade Infisical",
+        },
+        {
+            status: 400,
+            message: /OIDC discovery URL and issuer are required/i,
+            hint: "set oidcDiscoveryUrl and boundIssuer, or templateId to take them from an auth template",
+        },
+        {
+            status: 400,
+            message: /managed by an auth template/i,
+            hint: "the auth template (templateId) provides oidcDiscoveryUrl, boundIssuer, boundAudiences and caCert: change them in the template, or remove templateId from the program to manage them here",
+        },
+        {
+            status: 400,
+            message: /auth template due to plan restriction/i,
+            hint: "the organization's Infisical plan does not include machine-identity auth templates: remove templateId and set the identity provider settings here, or upgrade the plan",
+        },
+        {
+            status: 404,
+            message: /auth template with ID/i,
+            hint: "no OIDC auth template with this templateId in the identity's organization: check templateId (an OIDC template's ID)",
+        },
         {
             status: 400,
             message: /plan restriction/i,

@@ -184,10 +184,11 @@ export const oidcSsoConfig: ResourceDescription = {
     },
     errors: [
         {
-            // The orgSlug-era builds (2024) let only user sessions use the SSO routes: a machine identity gets
-            // 403 "You are not allowed to access this resource", error "Forbidden access to /api/v1/sso/oidc/config…".
+            // The orgSlug-era builds (2024) let only user sessions use the SSO routes: a machine identity gets 403,
+            // error "Forbidden access to /api/v1/sso/oidc/config…" (2024-10) or "/api/v1/sso/oidc/config Unauthorized
+            // Access" (2024-07, backend/src/server/plugins/auth/verify-auth.ts).
             status: 403,
-            errorName: /^Forbidden access to .*\/sso\/oidc\/config/,
+            errorName: /^Forbidden access to .*\/sso\/oidc\/config|\/sso\/oidc\/config\S* Unauthorized Access$/,
             replaceMessage: true,
             hint:
                 "this Infisical server is older: its SSO API accepts only user sessions (not a machine identity) and takes orgSlug, " +

@@ -8,11 +8,11 @@
  */
 import { containsUnknown } from "../engine/values";
 import { ROOT_ROLE_IDS } from "../resources/unleash-oidc-settings";
-import { issuerUrl, PUBLIC_MAIL_DOMAINS, publicIssuerOf, type PublicIssuer } from "./issuers";
+import { issuerLocation, PUBLIC_MAIL_DOMAINS, publicIssuerOf, type PublicIssuer } from "./issuers";
 import { ownerReach, type OwnerReach } from "./patterns";
 
-export { PUBLIC_ISSUERS, PUBLIC_MAIL_DOMAINS, publicIssuerOf } from "./issuers";
-export type { PublicIssuer } from "./issuers";
+export { issuerLocation, PUBLIC_ISSUERS, PUBLIC_MAIL_DOMAINS, publicIssuerOf } from "./issuers";
+export type { IssuerLocation, PublicIssuer } from "./issuers";
 export { ownerReach } from "./patterns";
 
 export type TrustSeverity = "error" | "warning";
@@ -44,6 +44,7 @@ export const TRUST_RULES: readonly TrustRule[] = [
     { id: "identity-audience-unbound", severity: "warning", kind: "IdentityOidcAuth", title: "No audience for an issuer with per-owner audiences" },
     { id: "identity-token-anywhere-long-ttl", severity: "warning", kind: "IdentityOidcAuth", title: "Access tokens usable from anywhere for long" },
     { id: "sso-multitenant-no-email-domains", severity: "error", kind: "OidcSsoConfig", title: "Multi-tenant identity provider, no allowed email domains" },
+    { id: "sso-multitenant-wildcard-email-domain", severity: "error", kind: "OidcSsoConfig", title: "Multi-tenant identity provider, a wildcard allowed email domain" },
     { id: "unleash-autocreate-multitenant-no-email-domains", severity: "error", kind: "UnleashOidcSettings", title: "Auto-create through a multi-tenant identity provider, no email domains" },
     { id: "unleash-autocreate-admin", severity: "warning", kind: "UnleashOidcSettings", title: "Auto-created users become Admin" },
 ];
@@ -82,22 +83,25 @@ function claims(v: unknown): Record<string, string[]> {
     return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, val]) => [k.trim(), list(val)]));
 }
 
-const ANYWHERE = new Set(["0.0.0.0/0", "::/0"]);
-
-/** Whether trusted IPs (strings, {ipAddress}, or the API's {ipAddress, type, prefix}) include "anywhere". */
+/**
+ * Whether trusted IPs (strings, {ipAddress}, or the API's {ipAddress, type, prefix}) include "anywhere": an entry
+ * with prefix length 0, whatever its address. Infisical reads an entry without "/" as one address
+ * (backend/src/lib/ip/index.ts `extractIPDetails`: no prefix, then `BlockList.addAddress`), so "0.0.0.0" is the
+ * single address 0.0.0.0; "a/n" is a subnet with prefix `parseInt(n, 10)` (`BlockList.addSubnet`), so "10.0.0.0/0"
+ * is everything.
+ */
 function allowsAnywhere(v: unknown): boolean {
-    if (v === undefined || v === null) return true; // the API's default
+    if (v === undefined || v === null) return true; // the API's default: 0.0.0.0/0 and ::/0
     if (!Array.isArray(v)) return false;
     return v.some((entry) => {
-        let ip: string | undefined;
-        if (typeof entry === "string") ip = entry;
+        let prefix: unknown;
+        if (typeof entry === "string") prefix = entry.includes("/") ? entry.split("/")[1] : undefined;
         else if (typeof entry === "object" && entry !== null && typeof (entry as { ipAddress?: unknown }).ipAddress === "string") {
             const e = entry as { ipAddress: string; prefix?: unknown };
-            ip = e.ipAddress.includes("/") || e.prefix === undefined || e.prefix === null || e.prefix === "" ? e.ipAddress : `${e.ipAddress}/${e.prefix}`;
+            prefix = e.ipAddress.includes("/") ? e.ipAddress.split("/")[1] : e.prefix;
         }
-        if (ip === undefined) return false;
-        const t = ip.trim().toLowerCase();
-        return ANYWHERE.has(t) || t === "0.0.0.0" || /^0\.0\.0\.0\/0+$/.test(t) || /^(0*:){2,7}0*\/0+$|^::\/0+$/.test(t);
+        if (typeof prefix === "number") return prefix === 0;
+        return typeof prefix === "string" && prefix.trim() !== "" && Number.parseInt(prefix, 10) === 0;
     });
 }
 
@@ -155,7 +159,7 @@ function identityFindings(s: Record<string, unknown>): TrustFinding[] {
     const issuerField = text(s.boundIssuer) !== "" || unknown(s.boundIssuer) ? "boundIssuer" : "oidcDiscoveryUrl";
     const issuerValue = s[issuerField];
     const issuer = !unknown(issuerValue) ? publicIssuerOf(text(issuerValue)) : undefined;
-    const url = issuer ? issuerUrl(text(issuerValue)) : undefined;
+    const url = issuer ? issuerLocation(text(issuerValue)) : undefined;
     const pinnedByIssuer = (url && issuer?.pinnedByIssuer?.(url)) ?? false;
 
     if (issuer && !pinnedByIssuer && !unknown(s.boundSubject) && !unknown(s.boundClaims)) {
@@ -221,33 +225,64 @@ function identityFindings(s: Record<string, unknown>): TrustFinding[] {
 
 /** Why an email-domain list does not restrict sign-ins (empty, or naming a public mailbox provider), else undefined. */
 function openDomains(v: unknown): string | undefined {
+    // Domains compare case-insensitively (Infisical's matchesAllowedEmailDomain lower-cases both sides).
     const domains = list(v).map((d) => d.toLowerCase());
     if (domains.length === 0) return "is empty";
-    const publicOnes = domains.filter((d) => PUBLIC_MAIL_DOMAINS.includes(d.replace(/^\*\./, "")));
+    const publicOnes = domains.filter((d) => PUBLIC_MAIL_DOMAINS.includes(wildcardSuffix(d) ?? d));
     return publicOnes.length > 0 ? `includes ${publicOnes.join(", ")}, where anyone can get an address` : undefined;
+}
+
+/**
+ * The suffix of a wildcard allowed email domain ("*.acme.com" → "acme.com"), as Infisical reads it: any entry
+ * starting with "*." (backend/src/lib/validator/email-domain-matcher.ts, `matchesAllowedEmailDomain`).
+ */
+function wildcardSuffix(domain: string): string | undefined {
+    const d = domain.trim().toLowerCase();
+    return d.startsWith("*.") && d.slice(2).trim() !== "" ? d.slice(2).trim() : undefined;
+}
+
+/** The multi-tenant identity provider an SSO configuration signs people in through, and the field naming it. */
+function multiTenantIdp(s: Record<string, unknown>): { field: string; idp: PublicIssuer } | undefined {
+    // The identity provider is the discovery URL's ("discoveryURL" configurations) or the issuer ("custom").
+    for (const field of ["discoveryURL", "issuer"] as const) {
+        if (unknown(s[field]) || text(s[field]) === "") continue;
+        const idp = publicIssuerOf(text(s[field]));
+        if (idp?.people) return { field, idp };
+    }
+    return undefined;
 }
 
 function ssoFindings(s: Record<string, unknown>): TrustFinding[] {
     if (s.isActive === false || unknown(s.isActive) || unknown(s.allowedEmailDomains)) return [];
-    // The identity provider is the discovery URL's ("discoveryURL" configurations) or the issuer ("custom").
-    const sources = (["discoveryURL", "issuer"] as const).filter((f) => !unknown(s[f]) && text(s[f]) !== "");
-    for (const field of sources) {
-        const idp = publicIssuerOf(text(s[field]));
-        const open = idp?.people ? openDomains(s.allowedEmailDomains) : undefined;
-        if (idp && open) {
-            return [
-                finding(
-                    "sso-multitenant-no-email-domains",
-                    "allowedEmailDomains",
-                    `${field} is ${idp.name}, where anyone can have an account, and allowedEmailDomains ${open}: every ${idp.owner} can sign in and join the organization`,
-                    idp.id === "microsoft-multitenant"
-                        ? "use your tenant's endpoint (https://login.microsoftonline.com/<tenant-id>/v2.0) and set allowedEmailDomains to your own domains"
-                        : "set allowedEmailDomains to your own domains (e.g. [\"example.com\"])",
-                ),
-            ];
-        }
+    const found = multiTenantIdp(s);
+    if (!found) return [];
+    const { field, idp } = found;
+    const open = openDomains(s.allowedEmailDomains);
+    if (open) {
+        return [
+            finding(
+                "sso-multitenant-no-email-domains",
+                "allowedEmailDomains",
+                `${field} is ${idp.name}, where anyone can have an account, and allowedEmailDomains ${open}: every ${idp.owner} can sign in and join the organization`,
+                idp.id === "microsoft-multitenant"
+                    ? "use your tenant's endpoint (https://login.microsoftonline.com/<tenant-id>/v2.0) and set allowedEmailDomains to your own domains"
+                    : "set allowedEmailDomains to your own domains (e.g. [\"example.com\"])",
+            ),
+        ];
     }
-    return [];
+    const wildcards = list(s.allowedEmailDomains).filter((d) => wildcardSuffix(d) !== undefined);
+    if (wildcards.length === 0) return [];
+    const suffix = wildcardSuffix(wildcards[0]) as string;
+    return [
+        finding(
+            "sso-multitenant-wildcard-email-domain",
+            "allowedEmailDomains",
+            `${field} is ${idp.name}, where anyone can have an account, and allowedEmailDomains has the wildcard ${wildcards.map((w) => `"${w}"`).join(", ")}: ` +
+                `Infisical lets in ${suffix}, every subdomain of it, and every domain that starts with "${suffix}." or contains ".${suffix}." ` +
+                `(e.g. ${suffix}.attacker.example), so whoever registers such a domain, and an account at ${idp.name} with an address there, can sign in and join the organization`,
+            `list each domain exactly instead (e.g. ["${suffix}", "eu.${suffix}"])`,
+        ),
+    ];
 }
 
 // ========================================================================================== UnleashOidcSettings

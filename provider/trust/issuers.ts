@@ -23,10 +23,10 @@ export interface PublicIssuer {
     owner: string;
     /** Whether people sign in through it (SSO); the others issue tokens to workloads (CI jobs, runs). */
     people: boolean;
-    /** Whether a URL (issuer or discovery URL, normalized: lower-case host, no trailing slash) is this issuer. */
-    matches(url: URL): boolean;
+    /** Whether an issuer or discovery URL (read by {@link issuerLocation}) is this issuer. */
+    matches(at: IssuerLocation): boolean;
     /** Issuer forms that already belong to one owner (GitHub Enterprise's per-enterprise issuer, Bitbucket's per-workspace issuer). */
-    pinnedByIssuer?(url: URL): boolean;
+    pinnedByIssuer?(at: IssuerLocation): boolean;
     /** Where the subject names the owner (any of these). */
     subject: OwnerFormat[];
     /** Claims that name the owner, and where in their value. */
@@ -52,7 +52,6 @@ export const PUBLIC_MAIL_DOMAINS: readonly string[] = [
 /** The Entra ID tenant every personal Microsoft account belongs to. */
 const MICROSOFT_PERSONAL_ACCOUNTS_TENANT = "9188040d-6c67-4c5b-b112-36a304b66dad";
 
-const path = (url: URL) => url.pathname.replace(/\/+$/, "");
 
 export const PUBLIC_ISSUERS: readonly PublicIssuer[] = [
     {
@@ -62,7 +61,7 @@ export const PUBLIC_ISSUERS: readonly PublicIssuer[] = [
         people: false,
         matches: (u) => u.host === "token.actions.githubusercontent.com",
         // GitHub Enterprise Cloud can issue from https://token.actions.githubusercontent.com/<enterprise>.
-        pinnedByIssuer: (u) => path(u) !== "",
+        pinnedByIssuer: (u) => u.path !== "",
         subject: [
             { prefix: "repo:", end: "/" },
             { prefix: "repository_owner:", end: ":" },
@@ -87,7 +86,7 @@ export const PUBLIC_ISSUERS: readonly PublicIssuer[] = [
         name: "GitLab.com",
         owner: "GitLab.com top-level group or user namespace",
         people: true,
-        matches: (u) => u.host === "gitlab.com" && path(u) === "",
+        matches: (u) => u.host === "gitlab.com" && u.path === "",
         subject: [{ prefix: "project_path:", end: "/" }],
         ownerClaims: {
             namespace_path: firstSegment,
@@ -103,7 +102,7 @@ export const PUBLIC_ISSUERS: readonly PublicIssuer[] = [
         name: "HCP Terraform (Terraform Cloud)",
         owner: "Terraform Cloud organization",
         people: false,
-        matches: (u) => u.host === "app.terraform.io" && path(u) === "",
+        matches: (u) => u.host === "app.terraform.io" && u.path === "",
         subject: [{ prefix: "organization:", end: ":" }],
         ownerClaims: {
             terraform_organization_name: whole,
@@ -118,7 +117,7 @@ export const PUBLIC_ISSUERS: readonly PublicIssuer[] = [
         name: "Buildkite",
         owner: "Buildkite organization",
         people: false,
-        matches: (u) => u.host === "agent.buildkite.com" && path(u) === "",
+        matches: (u) => u.host === "agent.buildkite.com" && u.path === "",
         subject: [{ prefix: "organization:", end: ":" }],
         ownerClaims: { organization_slug: whole, organization_id: whole },
         pinExample: 'boundSubject: "organization:<org>:pipeline:<pipeline>:*", or boundClaims: {organization_slug: "<org>"}',
@@ -130,7 +129,7 @@ export const PUBLIC_ISSUERS: readonly PublicIssuer[] = [
         people: false,
         matches: (u) => u.host === "api.bitbucket.org",
         // The documented issuer names the workspace: https://api.bitbucket.org/2.0/workspaces/<workspace>/pipelines-config/identity/oidc
-        pinnedByIssuer: (u) => /^\/2\.0\/workspaces\/[^/]+\/pipelines-config\/identity\/oidc$/.test(path(u)),
+        pinnedByIssuer: (u) => /^\/2\.0\/workspaces\/[^/]+\/pipelines-config\/identity\/oidc$/.test(u.path),
         subject: [],
         ownerClaims: { workspaceUuid: whole, repositoryUuid: whole },
         perOwnerAudience: "ari:cloud:bitbucket::workspace/<workspace-uuid>",
@@ -141,7 +140,7 @@ export const PUBLIC_ISSUERS: readonly PublicIssuer[] = [
         name: "Google",
         owner: "Google account or Workspace domain",
         people: true,
-        matches: (u) => u.host === "accounts.google.com" && path(u) === "",
+        matches: (u) => u.host === "accounts.google.com" && u.path === "",
         subject: whole, // the account's unique numeric id
         ownerClaims: { sub: whole, email: emailDomain, hd: whole },
         openOwners: PUBLIC_MAIL_DOMAINS,
@@ -155,7 +154,7 @@ export const PUBLIC_ISSUERS: readonly PublicIssuer[] = [
         // common, organizations, consumers, and the tenant id every personal account shares.
         matches: (u) =>
             ["login.microsoftonline.com", "login.windows.net", "sts.windows.net"].includes(u.host) &&
-            ["common", "organizations", "consumers", MICROSOFT_PERSONAL_ACCOUNTS_TENANT].includes(path(u).split("/")[1]?.toLowerCase() ?? ""),
+            ["common", "organizations", "consumers", MICROSOFT_PERSONAL_ACCOUNTS_TENANT].includes(u.segments[0]?.toLowerCase() ?? ""),
         subject: whole,
         // Not email: in multi-tenant Entra ID it is set by each tenant's admins, unverified (the "nOAuth" problem).
         ownerClaims: { oid: whole, tid: whole },
@@ -167,7 +166,7 @@ export const PUBLIC_ISSUERS: readonly PublicIssuer[] = [
         name: "Sign in with Apple",
         owner: "Apple Account",
         people: true,
-        matches: (u) => u.host === "appleid.apple.com" && path(u) === "",
+        matches: (u) => u.host === "appleid.apple.com" && u.path === "",
         subject: whole,
         ownerClaims: { sub: whole, email: emailDomain },
         openOwners: [...PUBLIC_MAIL_DOMAINS, "privaterelay.appleid.com"],
@@ -175,19 +174,57 @@ export const PUBLIC_ISSUERS: readonly PublicIssuer[] = [
     },
 ];
 
-/** The URL an issuer or discovery URL stands for, or undefined when it is not an absolute URL. */
-export function issuerUrl(value: string): URL | undefined {
-    const text = value.trim().replace(/\/\.well-known\/openid-configuration\/?$/i, "");
+/**
+ * Where an issuer or discovery URL leads: the host and path the server that answers it sees. Look-alike spellings
+ * (`…/.well-known/openid-configuration?hl=en`, `…#`, `…/x/../.well-known/./openid-configuration`, `ACCOUNTS.google.com.`,
+ * `:443`) fetch the same discovery document, so they must read as the same issuer.
+ */
+export interface IssuerLocation {
+    /** Host name, lower-case, without trailing dots; with ":port" only when not the scheme's default. */
+    host: string;
+    /**
+     * The path after URL resolution of "." and ".." segments, with percent-escapes decoded, empty segments dropped,
+     * and without a trailing "/.well-known/openid-configuration": "" for the root, else "/a/b". Query and fragment
+     * are ignored (the server answers the same document).
+     */
+    path: string;
+    /** The path's segments. */
+    segments: string[];
+}
+
+const DISCOVERY_SUFFIX = [".well-known", "openid-configuration"];
+
+/**
+ * An issuer or discovery URL as a location, or undefined when it is not an absolute http(s) URL. The URL is parsed
+ * with the WHATWG URL parser (Node's `URL`, what the servers' HTTP clients use), which lower-cases the host, drops
+ * the default port and resolves "." and ".." segments (also their percent-encoded forms).
+ */
+export function issuerLocation(value: string): IssuerLocation | undefined {
+    let url: URL;
     try {
-        const url = new URL(text);
-        return url.protocol === "https:" || url.protocol === "http:" ? url : undefined;
+        url = new URL(value.trim());
     } catch {
         return undefined;
     }
+    if (url.protocol !== "https:" && url.protocol !== "http:") return undefined;
+    const host = url.hostname.replace(/\.+$/, "") + (url.port !== "" ? `:${url.port}` : "");
+    const segments = url.pathname
+        .split("/")
+        .map((segment) => {
+            try {
+                return decodeURIComponent(segment);
+            } catch {
+                return segment;
+            }
+        })
+        .filter((segment) => segment !== "");
+    const n = segments.length;
+    if (n >= 2 && segments[n - 2].toLowerCase() === DISCOVERY_SUFFIX[0] && segments[n - 1].toLowerCase() === DISCOVERY_SUFFIX[1]) segments.splice(n - 2, 2);
+    return { host, path: segments.map((s) => `/${s}`).join(""), segments };
 }
 
 /** The public multi-tenant issuer a URL belongs to, if any. */
 export function publicIssuerOf(value: string): PublicIssuer | undefined {
-    const url = issuerUrl(value);
-    return url ? PUBLIC_ISSUERS.find((i) => i.matches(url)) : undefined;
+    const at = issuerLocation(value);
+    return at ? PUBLIC_ISSUERS.find((i) => i.matches(at)) : undefined;
 }

@@ -14,11 +14,14 @@ import { promises as fs } from "fs";
 import type { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
+import { secretContext, sessionTokenContext, stsUrl } from "./aws/sts";
 import type { Context, LogLine } from "./context";
 import { issuerUrl, unleashUrl } from "./context";
+import { readTemplateFields, writeTemplateFields } from "./infisical/auth-templates";
+import { KUBERNETES_PREFIX, kubernetesUrl, SERVICE_ACCOUNT_ISSUER } from "./kubernetes/api-server";
 import { Faults, parseFaultRules, Stats, type FaultRule } from "./faults";
 import { deriveJwtSecret, loadOrCreateMasterKey, Vault } from "./secrets";
-import { seedSchema, seedState, type SeedOptions } from "./seed";
+import { awsAccountOf, K8S_NAMESPACE, k8sServiceAccountOf, seedSchema, seedState, type SeedOptions } from "./seed";
 import { buildServer } from "./server";
 import { lockDataDir, Store, type State } from "./store";
 
@@ -54,6 +57,12 @@ export interface BackendOptions {
      * 400 "Local IPs not allowed as URL", as a production Infisical refuses them.
      */
     allowInternalIpConnections?: boolean;
+    /**
+     * Serve HTTPS with this certificate chain and key (PEM) instead of HTTP; the advertised URLs become https. The
+     * backend's requests to itself (discovery, the Kubernetes and STS stand-ins) then need to trust the issuing CA:
+     * give it as `ca` (added to what the backend's own outgoing requests trust).
+     */
+    tls?: { cert: string; key: string; ca?: string };
 }
 
 export interface ReadyOrganization {
@@ -67,6 +76,25 @@ export interface ReadyOrganization {
     /** The organization's automation identity (org admin), which has universal auth. */
     automationIdentityId: string;
     universalAuth: { clientId: string; clientSecret: string };
+    /** Its sub-organizations (organizationSlug logins); the automation and login identities are admins there. */
+    subOrganizations: Array<{ id: string; name: string; slug: string }>;
+    /**
+     * An org-admin identity with Kubernetes auth on the backend's Kubernetes API stand-in: it accepts
+     * service-account tokens of `namespace`/`serviceAccountName` (mint one with `ready.kubernetes.tokenRequestUrl`).
+     */
+    kubernetesIdentity?: { identityId: string; namespace: string; serviceAccountName: string };
+    /**
+     * An org-admin identity with AWS IAM auth on the backend's STS stand-in (`ready.aws.stsEndpoint`): the IAM user's
+     * access key and an assumed role's temporary credentials are both allowed.
+     */
+    awsIdentity?: {
+        identityId: string;
+        account: string;
+        user: { arn: string; accessKeyId: string; secretAccessKey: string };
+        assumedRole: { arn: string; accessKeyId: string; secretAccessKey: string; sessionToken: string };
+    };
+    /** The OIDC auth template on the built-in issuer (attach OIDC auth with `templateId`). */
+    oidcAuthTemplateId?: string;
 }
 
 export interface ReadyUnleashInstance {
@@ -108,6 +136,18 @@ export interface Ready {
         /** POST {claims?, sub?, aud?, expiresIn?} → {id_token}. */
         mintUrl: string;
     };
+    /** The Kubernetes API server stand-in (a Kubernetes auth's kubernetesHost). */
+    kubernetes: {
+        host: string;
+        tokenReviewUrl: string;
+        /** POST {spec: {audiences?, expirationSeconds?}} → {status: {token}}; replace {namespace} and {name}. */
+        tokenRequestUrl: string;
+        /** `iss` of its service-account tokens, and its default audiences. */
+        issuer: string;
+        apiAudiences: string[];
+    };
+    /** The STS stand-in (an AWS auth's stsEndpoint); sign requests for any region. */
+    aws: { stsEndpoint: string; region: string };
     admin: { token: string; faultsUrl: string; statsUrl: string };
 }
 
@@ -130,12 +170,35 @@ function logger(option: BackendOptions["log"]): (line: LogLine) => void {
     };
 }
 
-function urlFor(host: string, port: number): string {
+function urlFor(host: string, port: number, tls: boolean): string {
     let h = host;
     if (h === "0.0.0.0" || h === "") h = "127.0.0.1";
     else if (h === "::") h = "[::1]";
     else if (h.includes(":") && !h.startsWith("[")) h = `[${h}]`;
-    return `http://${h}:${port}`;
+    return `${tls ? "https" : "http"}://${h}:${port}`;
+}
+
+/**
+ * Points the seeded settings that name the backend itself (followsBackendUrl) at the URL it listens on now: the
+ * Kubernetes host, the STS endpoint, and the OIDC template's issuer (propagated to the identities linked to it).
+ */
+async function resolveSelfUrls(ctx: Context): Promise<void> {
+    const s = ctx.store.state.infisical;
+    const host = kubernetesUrl(ctx);
+    const sts = stsUrl(ctx);
+    const issuer = issuerUrl(ctx);
+    const stale =
+        s.identityKubernetesAuths.some((a) => a.followsBackendUrl && a.kubernetesHost !== host) ||
+        s.identityAwsAuths.some((a) => a.followsBackendUrl && a.stsEndpoint !== sts) ||
+        s.authTemplates.some((t) => t.followsBackendUrl && readTemplateFields(ctx.vault, t).boundIssuer !== issuer);
+    if (!stale) return;
+    await ctx.store.update((draft) => {
+        for (const a of draft.infisical.identityKubernetesAuths) if (a.followsBackendUrl) a.kubernetesHost = host;
+        for (const a of draft.infisical.identityAwsAuths) if (a.followsBackendUrl) a.stsEndpoint = sts;
+        for (const t of draft.infisical.authTemplates) {
+            if (t.followsBackendUrl) writeTemplateFields(draft, ctx.vault, t, { ...readTemplateFields(ctx.vault, t), oidcDiscoveryUrl: issuer, boundIssuer: issuer });
+        }
+    });
 }
 
 export async function startBackend(options: BackendOptions = {}): Promise<Backend> {
@@ -167,12 +230,14 @@ export async function startBackend(options: BackendOptions = {}): Promise<Backen
             baseUrl: () => baseUrl,
             outgoingTimeoutMs: options.outgoingTimeoutMs ?? 5000,
             allowInternalIpConnections: options.allowInternalIpConnections ?? false,
+            extraCa: options.tls?.ca,
         };
         const adminToken = vault.decrypt(store.state.adminTokenEnc, "admin-token");
-        app = await buildServer(ctx, { adminToken });
+        app = await buildServer(ctx, { adminToken, tls: options.tls ? { cert: options.tls.cert, key: options.tls.key } : undefined });
         await app.listen({ port: options.port ?? 0, host: options.host ?? "127.0.0.1" });
         const address = app.server.address() as AddressInfo;
-        if (!baseUrl) baseUrl = urlFor(options.host ?? "127.0.0.1", address.port);
+        if (!baseUrl) baseUrl = urlFor(options.host ?? "127.0.0.1", address.port, Boolean(options.tls));
+        await resolveSelfUrls(ctx);
 
         const ready = readyOf(ctx, dataDir, adminToken);
         let stopped: Promise<void> | undefined;
@@ -209,21 +274,51 @@ function readyOf(ctx: Context, dataDir: string, adminToken: string): Ready {
     const { vault } = ctx;
     const s = ctx.store.state;
     const url = ctx.baseUrl();
-    const organizations: ReadyOrganization[] = s.infisical.organizations.map((org) => {
-        const session = s.infisical.sessions.find((x) => x.orgId === org.id);
-        const automation = s.infisical.identities.find((i) => i.orgId === org.id && i.authMethods.includes("universal-auth"));
-        const ua = automation && s.infisical.universalAuths.find((u) => u.identityId === automation.id);
-        if (!session || !automation || !ua) throw new Error(`the state of organization ${org.id} is incomplete`);
-        return {
-            id: org.id,
-            name: org.name,
-            slug: org.slug,
-            token: vault.decrypt(session.tokenEnc, `session:${session.id}`),
-            identityIds: s.infisical.identities.filter((i) => i.orgId === org.id && i.id !== automation.id).map((i) => i.id),
-            automationIdentityId: automation.id,
-            universalAuth: { clientId: ua.clientId, clientSecret: vault.decrypt(ua.clientSecretEnc, `universal-auth:${ua.id}`) },
-        };
-    });
+    const organizations: ReadyOrganization[] = s.infisical.organizations
+        .filter((org) => !org.rootOrgId)
+        .map((org, index) => {
+            const session = s.infisical.sessions.find((x) => x.orgId === org.id);
+            const automation = s.infisical.identities.find((i) => i.orgId === org.id && i.authMethods.includes("universal-auth"));
+            const ua = automation && s.infisical.universalAuths.find((u) => u.identityId === automation.id);
+            if (!session || !automation || !ua) throw new Error(`the state of organization ${org.id} is incomplete`);
+            const seeded = (prefix: string) => s.infisical.identities.find((i) => i.orgId === org.id && new RegExp(`^pulumi-${prefix}-\\d+$`).test(i.name));
+            const k8sAuth = s.infisical.identityKubernetesAuths.find((a) => a.identityId === seeded("kubernetes")?.id);
+            const awsAuth = s.infisical.identityAwsAuths.find((a) => a.identityId === seeded("aws")?.id);
+            const keys = s.aws.accessKeys.filter((k) => k.orgId === org.id);
+            const userKey = keys.find((k) => k.sessionTokenEnc === null);
+            const roleKey = keys.find((k) => k.sessionTokenEnc !== null);
+            const template = s.infisical.authTemplates.find((t) => t.orgId === org.id && t.followsBackendUrl);
+            // The seeded names carry the organization's number (org-<n>).
+            const n = Number(/^org-(\d+)$/.exec(org.slug)?.[1] ?? index + 1);
+            return {
+                id: org.id,
+                name: org.name,
+                slug: org.slug,
+                token: vault.decrypt(session.tokenEnc, `session:${session.id}`),
+                // Targets for OIDC auth: the identities without any auth method when seeded (the members).
+                identityIds: s.infisical.identities.filter((i) => i.orgId === org.id && i.id !== automation.id && !/^pulumi-(kubernetes|aws)-\d+$/.test(i.name)).map((i) => i.id),
+                automationIdentityId: automation.id,
+                universalAuth: { clientId: ua.clientId, clientSecret: vault.decrypt(ua.clientSecretEnc, `universal-auth:${ua.id}`) },
+                subOrganizations: s.infisical.organizations.filter((o) => o.rootOrgId === org.id).map((o) => ({ id: o.id, name: o.name, slug: o.slug })),
+                ...(k8sAuth ? { kubernetesIdentity: { identityId: k8sAuth.identityId, namespace: K8S_NAMESPACE, serviceAccountName: k8sServiceAccountOf(n) } } : {}),
+                ...(awsAuth && userKey && roleKey
+                    ? {
+                          awsIdentity: {
+                              identityId: awsAuth.identityId,
+                              account: awsAccountOf(n),
+                              user: { arn: userKey.arn, accessKeyId: userKey.accessKeyId, secretAccessKey: vault.decrypt(userKey.secretAccessKeyEnc, secretContext(userKey.accessKeyId)) },
+                              assumedRole: {
+                                  arn: roleKey.arn,
+                                  accessKeyId: roleKey.accessKeyId,
+                                  secretAccessKey: vault.decrypt(roleKey.secretAccessKeyEnc, secretContext(roleKey.accessKeyId)),
+                                  sessionToken: vault.decrypt(roleKey.sessionTokenEnc as string, sessionTokenContext(roleKey.accessKeyId)),
+                              },
+                          },
+                      }
+                    : {}),
+                ...(template ? { oidcAuthTemplateId: template.id } : {}),
+            };
+        });
     const instances: ReadyUnleashInstance[] = s.unleash.instances.map((inst) => {
         const token = (kind: string) => {
             const t = inst.tokens.find((x) => x.kind === kind);
@@ -265,6 +360,14 @@ function readyOf(ctx: Context, dataDir: string, adminToken: string): Ready {
             userinfoEndpoint: `${issuer}/userinfo`,
             mintUrl: `${issuer}/mint`,
         },
+        kubernetes: {
+            host: kubernetesUrl(ctx),
+            tokenReviewUrl: `${kubernetesUrl(ctx)}/apis/authentication.k8s.io/v1/tokenreviews`,
+            tokenRequestUrl: `${url}${KUBERNETES_PREFIX}/api/v1/namespaces/{namespace}/serviceaccounts/{name}/token`,
+            issuer: SERVICE_ACCOUNT_ISSUER,
+            apiAudiences: s.kubernetes.apiAudiences.length > 0 ? [...s.kubernetes.apiAudiences] : [SERVICE_ACCOUNT_ISSUER],
+        },
+        aws: { stsEndpoint: stsUrl(ctx), region: "us-east-1" },
         admin: { token: adminToken, faultsUrl: `${url}/_admin/faults`, statsUrl: `${url}/_admin/stats` },
     };
 }

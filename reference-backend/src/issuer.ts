@@ -20,14 +20,14 @@ export async function generateIssuerKey(vault: Vault, now = new Date().toISOStri
     return { kid, alg: "RS256", privateJwkEnc: vault.encrypt(JSON.stringify(jwk), `issuer-key:${kid}`), createdAt: now };
 }
 
-interface LoadedKey {
+export interface LoadedKey {
     kid: string;
     privateKey: KeyLike | Uint8Array;
     publicKey: KeyLike | Uint8Array;
     publicJwk: JWK;
 }
 
-async function loadKey(vault: Vault, record: IssuerKeyRecord): Promise<LoadedKey> {
+export async function loadKey(vault: Vault, record: IssuerKeyRecord): Promise<LoadedKey> {
     const jwk = JSON.parse(vault.decrypt(record.privateJwkEnc, `issuer-key:${record.kid}`)) as JWK;
     const privateKey = await importJWK(jwk, "RS256");
     const { kty, n, e } = jwk;

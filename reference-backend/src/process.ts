@@ -14,7 +14,7 @@ import { ChildProcess, spawn } from "child_process";
 import { existsSync, promises as fs } from "fs";
 import * as os from "os";
 import * as path from "path";
-import { request } from "undici";
+import { Agent, request } from "undici";
 import type { FaultRule } from "./faults";
 import type { LogLine } from "./context";
 import type { BackendOptions, Ready } from "./index";
@@ -62,6 +62,18 @@ export async function startBackendProcess(options: ProcessBackendOptions = {}): 
     if (options.faults) args.push("--faults", JSON.stringify(options.faults));
     if (options.publicUrl) args.push("--public-url", options.publicUrl);
     if (options.allowInternalIpConnections) args.push("--allow-internal-ip-connections");
+    // TLS material goes to the child as files (0600) in a directory of their own, removed when it stops.
+    let tlsDir: string | undefined;
+    if (options.tls) {
+        tlsDir = await fs.mkdtemp(path.join(os.tmpdir(), "reference-backend-tls-"));
+        const write = async (name: string, text: string) => {
+            const file = path.join(tlsDir as string, name);
+            await fs.writeFile(file, text, { mode: 0o600 });
+            return file;
+        };
+        args.push("--tls-cert", await write("cert.pem", options.tls.cert), "--tls-key", await write("key.pem", options.tls.key));
+        if (options.tls.ca) args.push("--tls-ca", await write("ca.pem", options.tls.ca));
+    }
 
     const child: ChildProcess = spawn(options.nodeBin ?? process.execPath, args, {
         env: { PATH: process.env.PATH ?? "", ...options.env },
@@ -111,9 +123,14 @@ export async function startBackendProcess(options: ProcessBackendOptions = {}): 
         void exited.then((code) => fail(new Error(`the reference backend exited (${code}) before it was ready: ${stderr.trim()}`)));
     });
     if (temporary) void exited.then(() => fs.rm(dataDir, { recursive: true, force: true }).catch(() => undefined));
+    if (tlsDir) void exited.then(() => fs.rm(tlsDir as string, { recursive: true, force: true }).catch(() => undefined));
+    // Over HTTPS the admin calls trust the CA given with the certificate.
+    const dispatcher = options.tls?.ca ? new Agent({ connect: { ca: options.tls.ca } }) : undefined;
+    if (dispatcher) void exited.then(() => dispatcher.close().catch(() => undefined));
 
     const admin = async (method: "GET" | "PUT" | "DELETE" | "POST", url: string, body?: unknown): Promise<unknown> => {
         const res = await request(url, {
+            dispatcher,
             method,
             headers: { authorization: `Bearer ${ready.admin.token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
             body: body === undefined ? undefined : JSON.stringify(body),

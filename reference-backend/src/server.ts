@@ -9,14 +9,23 @@ import type { Context } from "./context";
 import { ISSUER_PREFIX, UNLEASH_PREFIX } from "./context";
 import { InfisicalError, UnleashApiError } from "./errors";
 import { parseFaultRules, type FaultRule } from "./faults";
+import { registerStsRoutes } from "./aws/sts";
+import { registerAuthCheckRoutes } from "./infisical/auth-check";
+import { registerAuthTemplateAdminRoutes } from "./infisical/auth-templates";
+import { registerIdentityAwsAuthRoutes } from "./infisical/identity-aws-auth";
+import { registerIdentityKubernetesAuthRoutes } from "./infisical/identity-kubernetes-auth";
 import { registerIdentityOidcAuthRoutes } from "./infisical/identity-oidc-auth";
 import { registerLoginRoutes } from "./infisical/logins";
+import { BUILT_IN_ROLES } from "./infisical/permissions";
+import { registerKubernetesApi } from "./kubernetes/api-server";
 import { registerSsoRoutes } from "./infisical/sso";
 import { registerIssuer } from "./issuer";
 import { requestId, sameSecret } from "./secrets";
 import { registerUnleashRoutes, UnleashBareError } from "./unleash/oidc-settings";
 import { UnleashBadData, UnleashJoiError } from "./unleash/settings-validation";
-import { orgSettings } from "./store";
+import { orgSettings, type CustomRoleRecord, type OrganizationRecord } from "./store";
+import { randomUUID } from "crypto";
+import type { ServerOptions as HttpsServerOptions } from "https";
 import { z } from "zod";
 
 declare module "fastify" {
@@ -74,10 +83,13 @@ function faultBody(service: Service, status: number, reqId: string): Record<stri
 export interface ServerOptions {
     /** Token of the admin routes (/_admin/faults, /_admin/stats). */
     adminToken: string;
+    /** Serve HTTPS with this certificate and key (PEM) instead of HTTP. */
+    tls?: Pick<HttpsServerOptions, "cert" | "key" | "ca">;
 }
 
 export async function buildServer(ctx: Context, options: ServerOptions): Promise<FastifyInstance> {
     const app = Fastify({
+        ...(options.tls ? { https: options.tls } : {}),
         logger: false,
         genReqId: () => requestId(),
         forceCloseConnections: true,
@@ -182,10 +194,15 @@ export async function buildServer(ctx: Context, options: ServerOptions): Promise
     app.get("/api/status", async () => ({ date: new Date().toISOString(), message: "Ok", emailConfigured: false, inviteOnlySignup: false, redisConfigured: false, secretScanningConfigured: false }));
 
     registerLoginRoutes(app, ctx);
+    registerAuthCheckRoutes(app, ctx);
     registerSsoRoutes(app, ctx);
     registerIdentityOidcAuthRoutes(app, ctx);
+    registerIdentityKubernetesAuthRoutes(app, ctx);
+    registerIdentityAwsAuthRoutes(app, ctx);
     registerUnleashRoutes(app, ctx);
     await registerIssuer(app, ctx);
+    await registerKubernetesApi(app, ctx);
+    registerStsRoutes(app, ctx);
     registerAdminRoutes(app, ctx, options.adminToken);
     return app;
 }
@@ -203,12 +220,23 @@ function faultLabel(rule: FaultRule): string {
         .join(", ");
 }
 
+const roleSchema = z.strictObject({
+    slug: z.string().regex(/^[a-z0-9-]+$/),
+    name: z.string().optional(),
+    permissions: z.array(z.strictObject({ subject: z.string().min(1), action: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]), inverted: z.boolean().optional() })),
+});
+
 const orgSettingsPatch = z.strictObject({
-    plan: z.strictObject({ oidcSSO: z.boolean().optional(), ipAllowlisting: z.boolean().optional() }).optional(),
+    plan: z.strictObject({ oidcSSO: z.boolean().optional(), ipAllowlisting: z.boolean().optional(), machineIdentityAuthTemplates: z.boolean().optional() }).optional(),
     authEnforced: z.boolean().optional(),
     scimEnabled: z.boolean().optional(),
     googleSsoAuthEnforced: z.boolean().optional(),
+    shouldUseNewPrivilegeSystem: z.boolean().optional(),
+    /** Replaces the organization's custom roles. */
+    customRoles: z.array(roleSchema).optional(),
 });
+
+const roleOf = z.strictObject({ role: z.string().min(1) });
 
 /** Fault rules, counters and modelled settings at run time, also for a backend in another process (demo, manual tests). */
 function registerAdminRoutes(app: FastifyInstance, ctx: Context, adminToken: string): void {
@@ -233,9 +261,24 @@ function registerAdminRoutes(app: FastifyInstance, ctx: Context, adminToken: str
     // The Infisical settings the backend models beyond the API (licence plan, enforcement, SCIM, the instance's
     // SMTP): readable, and changeable for tests, like a server admin would in Infisical's console.
     const orgView = (id: string) => {
-        const org = ctx.store.state.infisical.organizations.find((o) => o.id === id);
-        return org ? { id: org.id, name: org.name, slug: org.slug, ...orgSettings(org) } : undefined;
+        const s = ctx.store.state.infisical;
+        const org = s.organizations.find((o) => o.id === id);
+        if (!org) return undefined;
+        return {
+            id: org.id,
+            name: org.name,
+            slug: org.slug,
+            ...(org.rootOrgId ? { rootOrgId: org.rootOrgId, parentOrgId: org.parentOrgId } : {}),
+            ...orgSettings(org),
+            customRoles: org.customRoles ?? [],
+            subOrganizations: s.organizations.filter((o) => o.rootOrgId === org.id).map((o) => ({ id: o.id, name: o.name, slug: o.slug })),
+            users: s.users.filter((u) => u.orgId === org.id).map((u) => ({ id: u.id, email: u.email, role: u.role })),
+            identities: s.identities
+                .filter((i) => i.orgId === org.id || i.subOrgMemberships?.some((m) => m.orgId === org.id))
+                .map((i) => ({ id: i.id, name: i.name, role: i.orgId === org.id ? i.role : i.subOrgMemberships?.find((m) => m.orgId === org.id)?.role, authMethods: i.authMethods })),
+        };
     };
+    const roleExists = (org: OrganizationRecord | undefined, role: string) => Object.hasOwn(BUILT_IN_ROLES, role) || (org?.customRoles ?? []).some((r) => r.slug === role);
     app.get("/_admin/infisical/organizations/:id", { onRequest }, async (req, reply) => {
         const view = orgView((req.params as { id: string }).id);
         return view ?? reply.code(404).send({ error: "no such organization" });
@@ -247,12 +290,59 @@ function registerAdminRoutes(app: FastifyInstance, ctx: Context, adminToken: str
         const found = await ctx.store.update((draft) => {
             const org = draft.infisical.organizations.find((o) => o.id === id);
             if (!org) return false;
-            const { plan, ...flags } = parsed.data;
+            const { plan, customRoles, ...flags } = parsed.data;
             Object.assign(org, orgSettings(org), flags);
             if (plan) org.plan = { ...orgSettings(org).plan, ...plan };
+            if (customRoles) {
+                org.customRoles = customRoles.map(
+                    (r): CustomRoleRecord => ({
+                        id: org.customRoles?.find((c) => c.slug === r.slug)?.id ?? randomUUID(),
+                        slug: r.slug,
+                        name: r.name ?? r.slug,
+                        permissions: r.permissions.map((p) => ({ subject: p.subject, action: typeof p.action === "string" ? [p.action] : p.action, ...(p.inverted ? { inverted: true } : {}) })),
+                    }),
+                );
+            }
             return true;
         });
         return found ? orgView(id) : reply.code(404).send({ error: "no such organization" });
+    });
+    // An identity's or a user's role in its organization (built-in admin, member, no-access, or a custom role's slug).
+    const setRole = (kind: "identities" | "users") =>
+        app.patch(`/_admin/infisical/${kind}/:id`, { onRequest }, async (req, reply) => {
+            const parsed = roleOf.safeParse(req.body);
+            if (!parsed.success) return reply.code(400).send({ error: "expected {role: string}" });
+            const id = (req.params as { id: string }).id;
+            const result = await ctx.store.update((draft) => {
+                const s = draft.infisical;
+                const record = kind === "identities" ? s.identities.find((i) => i.id === id) : s.users.find((u) => u.id === id);
+                if (!record) return "missing" as const;
+                if (!roleExists(s.organizations.find((o) => o.id === record.orgId), parsed.data.role)) return "unknown-role" as const;
+                record.role = parsed.data.role;
+                return { id: record.id, orgId: record.orgId, role: record.role };
+            });
+            if (result === "missing") return reply.code(404).send({ error: `no such ${kind === "identities" ? "identity" : "user"}` });
+            if (result === "unknown-role") return reply.code(400).send({ error: `no role ${parsed.data.role} in the organization (built-in: ${Object.keys(BUILT_IN_ROLES).join(", ")}, or a custom role's slug)` });
+            return result;
+        });
+    setRole("identities");
+    setRole("users");
+    registerAuthTemplateAdminRoutes(app, ctx, onRequest);
+    // The organization and Unleash instance of a Pulumi stack (stack-config): the same name always gets the same
+    // number; a new name gets the smallest free one.
+    app.get("/_admin/stacks", { onRequest }, async () => ({ stacks: ctx.store.state.stacks }));
+    app.post("/_admin/stacks/:stack", { onRequest }, async (req, reply) => {
+        const { stack } = req.params as { stack: string };
+        if (!/^[A-Za-z0-9_.-]{1,100}$/.test(stack)) return reply.code(400).send({ error: "a stack name is letters, digits, '_', '.' and '-'" });
+        const index = await ctx.store.update((draft) => {
+            if (Object.hasOwn(draft.stacks, stack)) return draft.stacks[stack] as number;
+            const used = new Set(Object.values(draft.stacks));
+            let n = 0;
+            while (used.has(n)) n++;
+            draft.stacks[stack] = n;
+            return n;
+        });
+        return { stack, index };
     });
     app.get("/_admin/infisical/instance", { onRequest }, async () => ({ smtpVerified: ctx.store.state.infisical.instance?.smtpVerified ?? true }));
     app.patch("/_admin/infisical/instance", { onRequest }, async (req, reply) => {

@@ -25,6 +25,23 @@ export interface TrustedIp {
 export interface OrgPlan {
     oidcSSO: boolean;
     ipAllowlisting: boolean;
+    /** Machine-identity auth templates (an Enterprise feature). Absent in older states: true. */
+    machineIdentityAuthTemplates?: boolean;
+}
+
+/** A casl rule of an organization role, as Infisical packs them: `{subject, action[], inverted?}` (no conditions here). */
+export interface PermissionRule {
+    subject: string;
+    action: string[];
+    inverted?: boolean;
+}
+
+/** A custom organization role (Infisical's org roles; the built-in ones are admin, member and no-access). */
+export interface CustomRoleRecord {
+    id: string;
+    slug: string;
+    name: string;
+    permissions: PermissionRule[];
 }
 
 export interface OrganizationRecord {
@@ -40,19 +57,38 @@ export interface OrganizationRecord {
     googleSsoAuthEnforced?: boolean;
     /** Absent in older states: every feature. */
     plan?: OrgPlan;
+    /**
+     * Infisical's organization flag choosing how privilege changes are checked (a migration added it: false for the
+     * organizations that existed then, true for new ones). Absent in older states: true.
+     */
+    shouldUseNewPrivilegeSystem?: boolean;
+    /** Custom roles of the organization. Absent in older states: none. */
+    customRoles?: CustomRoleRecord[];
+    /** Set on a sub-organization: its root organization (Infisical's organizations.rootOrgId). */
+    rootOrgId?: string;
+    /** Set on a sub-organization: its parent organization (Infisical's organizations.parentOrgId). */
+    parentOrgId?: string;
 }
 
 /** An organization's settings with the defaults of fields that older states do not have. */
-export function orgSettings(org: OrganizationRecord): Required<Pick<OrganizationRecord, "authEnforced" | "scimEnabled" | "googleSsoAuthEnforced" | "plan">> {
+export function orgSettings(
+    org: OrganizationRecord,
+): Required<Pick<OrganizationRecord, "authEnforced" | "scimEnabled" | "googleSsoAuthEnforced" | "shouldUseNewPrivilegeSystem">> & { plan: Required<OrgPlan> } {
     return {
         authEnforced: org.authEnforced ?? false,
         scimEnabled: org.scimEnabled ?? false,
         googleSsoAuthEnforced: org.googleSsoAuthEnforced ?? false,
-        plan: { oidcSSO: org.plan?.oidcSSO ?? true, ipAllowlisting: org.plan?.ipAllowlisting ?? true },
+        shouldUseNewPrivilegeSystem: org.shouldUseNewPrivilegeSystem ?? true,
+        plan: {
+            oidcSSO: org.plan?.oidcSSO ?? true,
+            ipAllowlisting: org.plan?.ipAllowlisting ?? true,
+            machineIdentityAuthTemplates: org.plan?.machineIdentityAuthTemplates ?? true,
+        },
     };
 }
 
-export type OrgRole = "admin" | "member";
+/** An organization role: the built-in "admin", "member" or "no-access", or the slug of a custom role. */
+export type OrgRole = string;
 
 export interface UserRecord {
     id: string;
@@ -77,8 +113,10 @@ export interface IdentityRecord {
     name: string;
     orgId: string;
     role: OrgRole;
-    /** "universal-auth", "oidc-auth" */
+    /** "universal-auth", "oidc-auth", "kubernetes-auth", "aws-auth" */
     authMethods: string[];
+    /** Memberships in sub-organizations of the identity's organization (organizationSlug logins). */
+    subOrgMemberships?: Array<{ orgId: string; role: OrgRole }>;
     createdAt: string;
 }
 
@@ -98,10 +136,14 @@ export interface UniversalAuthRecord {
     createdAt: string;
 }
 
+export type IdentityAuthMethod = "universal-auth" | "oidc-auth" | "kubernetes-auth" | "aws-auth";
+
 export interface AccessTokenRecord {
     id: string;
     identityId: string;
-    authMethod: "universal-auth" | "oidc-auth";
+    authMethod: IdentityAuthMethod;
+    /** The organization the token acts in, when a login was scoped to a sub-organization (organizationSlug). */
+    subOrganizationId?: string | null;
     trustedIps: TrustedIp[];
     accessTokenTTL: number;
     accessTokenMaxTTL: number;
@@ -145,8 +187,84 @@ export interface IdentityOidcAuthRecord {
     accessTokenMaxTTL: number;
     accessTokenNumUsesLimit: number;
     accessTokenTrustedIps: TrustedIp[];
+    /** The auth template that provides the identity-provider settings, or null. Absent in older states: null. */
+    templateId?: string | null;
     createdAt: string;
     updatedAt: string;
+}
+
+/** Seeded auth settings that point at the backend itself: rewritten to its current URL at every start. */
+export interface FollowsBackend {
+    followsBackendUrl?: boolean;
+}
+
+export interface IdentityKubernetesAuthRecord extends FollowsBackend {
+    id: string;
+    identityId: string;
+    kubernetesHost: string | null;
+    tokenReviewMode: "api" | "gateway";
+    /** Encrypted; "" encrypted when none. */
+    encryptedKubernetesCaCertificate: string;
+    /** Encrypted, or null when the workload's own token reviews itself. */
+    encryptedKubernetesTokenReviewerJwt: string | null;
+    allowedNamespaces: string;
+    allowedNames: string;
+    allowedAudience: string;
+    gatewayId: string | null;
+    accessTokenTTL: number;
+    accessTokenMaxTTL: number;
+    accessTokenNumUsesLimit: number;
+    accessTokenTrustedIps: TrustedIp[];
+    createdAt: string;
+    updatedAt: string;
+}
+
+export interface IdentityAwsAuthRecord extends FollowsBackend {
+    id: string;
+    identityId: string;
+    type: "iam";
+    stsEndpoint: string;
+    allowedPrincipalArns: string;
+    allowedAccountIds: string;
+    accessTokenTTL: number;
+    accessTokenMaxTTL: number;
+    accessTokenNumUsesLimit: number;
+    accessTokenTrustedIps: TrustedIp[];
+    createdAt: string;
+    updatedAt: string;
+}
+
+/** The identity-provider settings an OIDC auth template holds (Infisical's TOidcTemplateFields). */
+export interface OidcTemplateFields {
+    oidcDiscoveryUrl: string;
+    boundIssuer: string;
+    boundAudiences: string;
+    caCert?: string;
+}
+
+export interface AuthTemplateRecord extends FollowsBackend {
+    id: string;
+    orgId: string;
+    name: string;
+    authMethod: "oidc";
+    /** The fields as JSON, encrypted (Infisical keeps them encrypted with the organization's key). */
+    templateFieldsEnc: string;
+    createdAt: string;
+    updatedAt: string;
+}
+
+/** An AWS access key the STS stand-in knows: the principal GetCallerIdentity answers for it. */
+export interface AwsAccessKeyRecord {
+    accessKeyId: string;
+    secretAccessKeyEnc: string;
+    /** Temporary credentials (ASIA…) also carry a session token. */
+    sessionTokenEnc: string | null;
+    arn: string;
+    account: string;
+    userId: string;
+    /** The organization whose seeded AWS identity this key logs in as (ready line). */
+    orgId: string;
+    createdAt: string;
 }
 
 export type UnleashTokenKind = "admin" | "admin-pat" | "viewer-pat" | "client";
@@ -189,8 +307,29 @@ export interface State {
         accessTokens: AccessTokenRecord[];
         oidcConfigs: OidcConfigRecord[];
         identityOidcAuths: IdentityOidcAuthRecord[];
+        identityKubernetesAuths: IdentityKubernetesAuthRecord[];
+        identityAwsAuths: IdentityAwsAuthRecord[];
+        authTemplates: AuthTemplateRecord[];
     };
     unleash: { instances: UnleashInstanceRecord[] };
+    /** The Kubernetes API server stand-in: who may create TokenReviews, and its default audiences. */
+    kubernetes: { authDelegators: string[]; apiAudiences: string[] };
+    /** The STS stand-in's access keys. */
+    aws: { accessKeys: AwsAccessKeyRecord[] };
+    /** Pulumi stack name → the number of the organization and Unleash instance it was given (stack-config). */
+    stacks: Record<string, number>;
+}
+
+/** Fills what older states (same schema version) lack, so every later read can rely on it. */
+export function withDefaults(state: State): State {
+    const s = state as State & Partial<Pick<State, "kubernetes" | "aws" | "stacks">>;
+    s.infisical.identityKubernetesAuths ??= [];
+    s.infisical.identityAwsAuths ??= [];
+    s.infisical.authTemplates ??= [];
+    s.kubernetes ??= { authDelegators: [], apiAudiences: [] };
+    s.aws ??= { accessKeys: [] };
+    s.stacks ??= {};
+    return s;
 }
 
 const LOCK_FILE = "lock";
@@ -269,7 +408,7 @@ export class Store {
             if (state.schemaVersion !== STATE_SCHEMA_VERSION) {
                 throw new Error(`${file} has schema version ${String(state.schemaVersion)}, this backend reads ${STATE_SCHEMA_VERSION}`);
             }
-            return { store: new Store(dir, state), created: false };
+            return { store: new Store(dir, withDefaults(state)), created: false };
         }
         const store = new Store(dir, await init());
         await store.persist(store.current);

@@ -121,11 +121,28 @@ describeWithEngine("npm run demo, from a clean clone", () => {
     test("the first run creates the stack, shows the drift and repairs it", async () => {
         const result = await npmRunDemo(clone, env);
         if (result.code !== 0) throw new Error(failure(result));
-        const [created, repaired] = summaries(result.output);
+        const [created, repaired, pipeline] = summaries(result.output);
         expect(created).toBe("+ 4 created");
         expect(result.output).toContain("oidc-drift exit code: 2");
         expect(repaired).toMatch(/^~ 2 updated\n2 unchanged$/);
         expect(result.output).toMatch(/No drift: 3 resource\(s\) of stack "demo" match the live APIs/);
+        // It says where its program is, and the repair it runs is the one oidc-drift printed.
+        expect(result.output).toContain("the program: demo/index.ts");
+        expect(result.output).toMatch(/^To put the program's settings back: +pulumi up --refresh --stack demo$/m);
+        expect(result.output).toContain("pulumi up --refresh puts the program's settings back");
+        // The loop closes: the pipeline's up and oidc-drift log in with the OIDC auth the stack made (the backend's
+        // log says so): nothing to change, no drift.
+        expect(pipeline).toBe("4 unchanged");
+        const loop = result.output.slice(result.output.indexOf("The loop closes"));
+        expect(loop).toMatch(/No drift: 3 resource\(s\) of stack "demo" match the live APIs/);
+        const logins = fs
+            .readFileSync(path.join(clone, ".data", "demo", "backend", "requests.log"), "utf8")
+            .split("\n")
+            .filter((l) => l.includes('"route":"/api/v1/auth/oidc-auth/login"'));
+        expect(logins.length).toBeGreaterThan(0);
+        expect(logins.every((l) => JSON.parse(l).status === 200)).toBe(true);
+        // The stored credentials are back for the next run; the token was never printed.
+        expect(result.output).not.toMatch(/eyJ[A-Za-z0-9_-]{8,}\.eyJ/);
         firstOrganizationId = readyOf().infisical.organizationId;
     }, 600_000);
 

@@ -1,9 +1,12 @@
 /**
  * The `oidc-drift` command end to end: the built CLI (dist/cli/oidc-drift.js) run as a pipeline would run it,
  * against a stack deployed under the real engine and the reference backend. Exit codes, per-field reports in the
- * three formats, --fail-on, and the errors users hit (missing stack, wrong passphrase, unreachable API).
+ * three formats, --fail-on, the repair command it prints (run exactly as printed), that neither oidc-drift nor
+ * oidc-audit writes anything in the user's project, workspace or state, and the errors users hit (missing stack,
+ * wrong passphrase, unreachable API, no Pulumi CLI on PATH).
  */
 import { execFile } from "child_process";
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { startBackend } from "../../reference-backend/src";
@@ -13,7 +16,25 @@ import { api } from "../helpers/direct-api";
 
 type Backend = Awaited<ReturnType<typeof startBackend>>;
 
+/**
+ * SHA-256 of every file under the given roots, keyed "<root name>/<relative path>". Pulumi's own diagnostic logs
+ * (PULUMI_HOME/logs, one file per CLI command, whatever the command) are not the user's project, workspace or state.
+ */
+function snapshot(roots: Record<string, string>): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [name, root] of Object.entries(roots)) {
+        for (const entry of fs.readdirSync(root, { recursive: true, withFileTypes: true })) {
+            if (!entry.isFile()) continue;
+            const file = path.join(entry.parentPath, entry.name);
+            if (name === "pulumiHome" && path.relative(root, file).split(path.sep)[0] === "logs") continue;
+            out[`${name}/${path.relative(root, file)}`] = createHash("sha256").update(fs.readFileSync(file)).digest("hex");
+        }
+    }
+    return out;
+}
+
 const cliPath = path.join(repoRoot, "dist", "cli", "oidc-drift.js");
+const auditPath = path.join(repoRoot, "dist", "cli", "oidc-audit.js");
 const nodeBin = path.join(repoRoot, "node_modules", ".bin", "node");
 const SSO_SECRET = "sso-secret-drift-cli-4be1";
 const UNLEASH_SECRET = "unleash-secret-drift-cli-77c0";
@@ -30,8 +51,24 @@ describeWithEngine("oidc-drift against a deployed stack", () => {
      * backend runs in this process and must keep answering.
      */
     function drift(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+        return runCli(cliPath, ["--cwd", t.workDir, ...args], env);
+    }
+
+    /** A CLI run in the project's directory, as a user types it there (no --cwd). */
+    function runCli(cli: string, args: string[], env: Record<string, string> = {}, cwd = t.workDir): Promise<{ code: number; stdout: string; stderr: string }> {
         return new Promise((resolve) => {
-            execFile(nodeBin, [cliPath, "--cwd", t.workDir, ...args], { env: { ...process.env, ...t.env, ...env }, encoding: "utf8", timeout: 120_000 }, (err, stdout, stderr) => {
+            execFile(nodeBin, [cli, ...args], { cwd, env: { ...process.env, ...t.env, ...env }, encoding: "utf8", timeout: 120_000 }, (err, stdout, stderr) => {
+                outputs.push(stdout, stderr);
+                resolve({ code: err ? (typeof err.code === "number" ? err.code : -1) : 0, stdout, stderr });
+            });
+        });
+    }
+
+    /** A shell command line run as a user runs what they copy from the report (confirmations answered yes). */
+    function shell(commandLine: string, cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+        return new Promise((resolve) => {
+            const env = { ...process.env, ...t.env, PULUMI_SKIP_CONFIRMATIONS: "true" };
+            execFile("bash", ["-c", commandLine], { cwd, env, encoding: "utf8", timeout: 300_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
                 outputs.push(stdout, stderr);
                 resolve({ code: err ? (typeof err.code === "number" ? err.code : -1) : 0, stdout, stderr });
             });
@@ -158,6 +195,82 @@ describeWithEngine("oidc-drift against a deployed stack", () => {
         expect(exported).toContain("example.com,example.org");
         expect(exported).not.toContain("evil.example");
     });
+
+    test("neither oidc-drift nor oidc-audit writes anything: selected stack, stack config, state and workspace stay byte-identical", async () => {
+        // Another stack is the selected one, as in a repository whose developer works on staging.
+        await shell("pulumi stack init other --non-interactive", t.workDir);
+        const selected = async () => (await shell("pulumi stack --show-name --non-interactive", t.workDir)).stdout.trim();
+        expect(await selected()).toBe("other");
+        const roots = { project: t.workDir, pulumiHome: t.env.PULUMI_HOME, state: path.join(t.stateDir, "backend") };
+        const before = snapshot(roots);
+        // The snapshot holds what is to be protected: the stack's config, the workspace settings, the state.
+        expect(Object.keys(before).some((f) => f.endsWith("project/Pulumi.drift.yaml"))).toBe(true);
+        expect(Object.keys(before).some((f) => /pulumiHome\/workspaces\/.+-workspace\.json$/.test(f))).toBe(true);
+        expect(Object.keys(before).some((f) => /state\/\.pulumi\/stacks\/.*drift\.json$/.test(f))).toBe(true);
+
+        const runs = [
+            await runCli(cliPath, ["--stack", "drift", "--quiet"]),
+            await runCli(cliPath, ["--stack", "drift", "--json", "--quiet"]),
+            await runCli(cliPath, ["--stack", "drift", "--markdown"]),
+            await runCli(auditPath, ["--stack", "drift", "--quiet"]),
+            await runCli(auditPath, ["--stack", "drift", "--json", "--quiet"], { PULUMI_SKIP_CONFIRMATIONS: "true" }),
+            await runCli(cliPath, ["--stack", "drift", "--quiet"], { PULUMI_SKIP_CONFIRMATIONS: "true" }), // set in many CI jobs
+            await runCli(cliPath, ["--stack", "drift", "--quiet"], { PULUMI_CONFIG_PASSPHRASE: "not-the-passphrase" }),
+            await runCli(cliPath, ["--stack", "no-such-stack", "--quiet"]),
+        ];
+        expect(runs.map((r) => r.code)).toEqual([2, 2, 2, 0, 0, 2, 1, 1]);
+        expect(await selected()).toBe("other");
+        expect(snapshot(roots)).toEqual(before);
+        await shell("pulumi stack select drift --non-interactive", t.workDir);
+    }, 300_000);
+
+    test("the repair command the report prints, run exactly as printed, puts the settings back", async () => {
+        // What the earlier tests left: an SSO domain and the Unleash secret changed, the identity's OIDC auth revoked.
+        const human = await runCli(cliPath, ["--stack", "drift", "--quiet"]);
+        expect(human.code).toBe(2);
+        const restore = human.stdout.match(/^To put the program's settings back: +(.+)$/m)?.[1];
+        expect(restore).toBe("pulumi up --refresh --stack drift");
+        expect(human.stdout).toContain("`pulumi up --refresh` recreates it"); // the deleted identity auth
+        expect(human.stdout).toMatch(/^To keep the live settings instead: +change the program to them .*pulumi refresh --stack drift$/m);
+        const json = JSON.parse((await runCli(cliPath, ["--stack", "drift", "--json", "--quiet"])).stdout);
+        expect(json.repair).toEqual({ restore, keepLive: "pulumi refresh --stack drift" });
+        const md = (await runCli(cliPath, ["--stack", "drift", "--markdown", "--quiet"])).stdout;
+        expect(md).toContain(`run \`${restore}\``);
+        expect(md).not.toMatch(/Run `pulumi up` to/);
+        // From another directory, the command says where the project is.
+        const elsewhere = await runCli(cliPath, ["--cwd", t.workDir, "--stack", "drift", "--json", "--quiet"], {}, repoRoot);
+        const restoreElsewhere: string = JSON.parse(elsewhere.stdout).repair.restore;
+        expect(restoreElsewhere).toBe(`pulumi up --refresh --stack drift --cwd ${path.relative(repoRoot, t.workDir)}`);
+
+        // A plain `pulumi up` (what the report used to say) changes nothing: the drift stays.
+        const plain = await shell("pulumi up --stack drift", t.workDir);
+        expect(plain.code).toBe(0);
+        expect((await runCli(cliPath, ["--stack", "drift", "--quiet"])).code).toBe(2);
+
+        const repaired = await shell(restoreElsewhere, repoRoot);
+        expect({ code: repaired.code, output: repaired.code === 0 ? "" : repaired.stderr + repaired.stdout }).toEqual({ code: 0, output: "" });
+        const after = await runCli(cliPath, ["--stack", "drift", "--quiet"]);
+        expect(after.stdout).toMatch(/^No drift: 3 resource\(s\)/);
+        expect(after.code).toBe(0);
+        const { infisical, unleash } = backend.ready;
+        const sso = await api("GET", `${infisical.url}/api/v1/sso/oidc/config?organizationId=${infisical.organizationId}`, `Bearer ${infisical.token}`);
+        expect(String(sso.json.allowedEmailDomains).toLowerCase().replace(/\s/g, "")).toBe("example.com,example.org");
+        const identity = await api("GET", `${infisical.url}/api/v1/auth/oidc-auth/identities/${infisical.identityIds[0]}`, `Bearer ${infisical.token}`);
+        expect(identity.status).toBe(200);
+        const settings = await api("GET", `${unleash.url}/api/admin/auth/oidc/settings`, unleash.adminToken);
+        expect(settings.json.secret).toBe(UNLEASH_SECRET);
+    }, 300_000);
+
+    test("no Pulumi CLI on PATH: both CLIs say so and how to install it, without a stack trace", async () => {
+        for (const cli of [cliPath, auditPath]) {
+            const res = await runCli(cli, ["--stack", "drift"], { PATH: path.join(t.stateDir, "empty-bin") });
+            expect(res.code).toBe(1);
+            expect(res.stdout).toBe("");
+            expect(res.stderr).toContain("Pulumi CLI not found on PATH");
+            expect(res.stderr).toContain("https://get.pulumi.com");
+            expect(res.stderr).not.toMatch(/ENOENT|^\s+at /m);
+        }
+    }, 60_000);
 
     test("clear errors: a missing stack, a wrong passphrase, an unreachable API", async () => {
         const missing = await drift(["--stack", "no-such-stack", "--quiet"]);

@@ -137,8 +137,15 @@ describeWithEngine("trust checks under the real engine", () => {
         expect(human.code).toBe(2);
         expect(human.stdout).toContain(`github-deploy (pulumi-nodejs:dynamic/infisical:IdentityOidcAuth) ${RULE} [error] on boundSubject`);
 
+        // In a pull request of the infra repository a relative docs/ link breaks: the rule links into the package's
+        // repository (--docs-url, OIDC_SETTINGS_DOCS_URL or package.json), else names the installed file.
         const md = await audit(["--markdown"]);
-        expect(md.stdout).toContain(`| \`github-deploy\` | [\`${RULE}\`](docs/trust.md#${RULE}) | error | \`boundSubject\` |`);
+        expect(md.stdout).toContain(`| \`github-deploy\` | \`${RULE}\` | error | \`boundSubject\` |`);
+        expect(md.stdout).not.toContain("](docs/");
+        const base = "https://github.com/acme/pulumi-oidc-settings/blob/0123abc";
+        const linked = await audit(["--markdown", "--docs-url", base]);
+        expect(linked.stdout).toContain(`| \`github-deploy\` | [\`${RULE}\`](${base}/docs/trust.md#${RULE}) | error | \`boundSubject\` |`);
+        expect(JSON.parse((await audit(["--json", "--docs-url", base])).stdout).findings[0].docsUrl).toBe(`${base}/docs/trust.md#${RULE}`);
 
         // Only warnings fail this run: the error is still reported, the exit code is 0.
         expect((await audit(["--fail-on", "warning"])).code).toBe(0);

@@ -50,6 +50,10 @@ const CREDENTIAL = /(secret|token|password)$/i; // clientSecret, apiToken, token
 /** Key names for which `pulumi config set` refuses a random-looking plain value without --plaintext (pkg/cmd/pulumi/config). */
 const PULUMI_SECRET_LOOKING_KEY = /passwd|pass|password|pwd|secret|token/i;
 
+test("the index never says to install the package from the npm registry", () => {
+    expect(fs.readFileSync(path.join(examplesDir, "README.md"), "utf8")).not.toMatch(/npm (install|i) (-\S+ )*pulumi-oidc-settings\b|from the registry/);
+});
+
 test("there are examples, and the index lists each of them", () => {
     expect(examples).toEqual(expect.arrayContaining(["github-actions-identity", "infisical-sso", "reference-backend-docker", "unleash-oidc"]));
     const index = fs.readFileSync(path.join(examplesDir, "README.md"), "utf8");
@@ -136,6 +140,22 @@ describe.each(examples)("examples/%s", (example) => {
                 expect({ file, ns, key, read: keys.all.has(key) }).toEqual({ file, ns: projectName, key, read: true });
             }
         }
+    });
+
+    test("tsconfig.json is valid under TypeScript 5.x and 6.x: nodenext resolution, types named, strict, no skipLibCheck", () => {
+        // TypeScript 6 refuses "moduleResolution": "node" (node10, TS5107) and loads no @types package unless named;
+        // tests/install compiles each example with its own tsconfig under both versions.
+        const { compilerOptions } = JSON.parse(read(example, "tsconfig.json"));
+        expect(String(compilerOptions.moduleResolution).toLowerCase()).toBe("nodenext");
+        expect(String(compilerOptions.module).toLowerCase()).toBe("nodenext");
+        expect(compilerOptions.types).toContain("node");
+        expect(compilerOptions.strict).toBe(true);
+        expect(compilerOptions.skipLibCheck).toBeUndefined();
+        expect(pkg.devDependencies.typescript).toBe(">=5.0.0 <7");
+    });
+
+    test("the README never says to install the package from the npm registry, where it is not published", () => {
+        expect(readme).not.toMatch(/npm (install|i) (-\S+ )*pulumi-oidc-settings\b/);
     });
 
     test("the README gives the commands and explains what deleting does", () => {

@@ -21,7 +21,7 @@ export interface Leak {
     /** Label of the haystack it was found in. */
     where: string;
     /** How it was encoded where found. */
-    encoding: "plain" | "json" | "url" | "base64" | "base64url";
+    encoding: "plain" | "json" | "url" | "base64" | "base64url" | "jwt-signature";
     /** The surrounding text with the secret itself masked, to locate the leak. */
     context: string;
 }
@@ -69,6 +69,9 @@ function encodings(secret: string): Array<[Leak["encoding"], string]> {
     // base64 of the value alone; a value embedded in a longer base64 text is not detectable this way.
     out.push(["base64", Buffer.from(secret).toString("base64").replace(/=+$/, "")]);
     out.push(["base64url", Buffer.from(secret).toString("base64url")]);
+    // A JWT (an OIDC token, a service-account token, an access token) cut or re-encoded still carries its signature.
+    const jwt = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.([A-Za-z0-9_-]{20,})$/.exec(secret);
+    if (jwt) out.push(["jwt-signature", jwt[1]]);
     return out;
 }
 
@@ -106,14 +109,14 @@ export function assertNoLeaks(haystacks: Record<string, unknown>, secrets: Recor
 }
 
 /**
- * The credentials of a reference-backend ready line, labelled, for scanning: every token, client secret and
- * admin/read-only token it printed.
+ * The credentials of a reference-backend ready line (or any object holding credentials), labelled, for scanning:
+ * every token, client secret, admin/read-only token, JWT, service-account token and AWS secret key it holds.
  */
 export function credentialsOf(ready: unknown): Record<string, string> {
     const out: Record<string, string> = {};
     const walk = (value: unknown, path: string) => {
         if (typeof value === "string") {
-            if (/(token|secret|password|apikey)$/i.test(path.split(".").pop() ?? "")) out[path] = value;
+            if (/(token|secret|password|apikey|jwt|secretaccesskey|privatekey|authorization)$/i.test(path.split(".").pop()?.replace(/\[\d+\]$/, "") ?? "")) out[path] = value;
             return;
         }
         if (Array.isArray(value)) value.forEach((v, i) => walk(v, `${path}[${i}]`));

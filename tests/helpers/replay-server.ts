@@ -78,6 +78,8 @@ export interface ReplayOptions {
     tokens: Record<string, string>;
     /** Universal-auth client secret per credential label (replaces the recorded `<secret>`). */
     clientSecrets?: Record<string, string>;
+    /** Steps available to every script, after its own (e.g. the credential checks a client sends once per process). */
+    background?: Array<ScriptStep | string>;
 }
 
 function substitute(value: unknown, from: string, to: string): unknown {
@@ -103,8 +105,9 @@ export async function startReplayServer(options: ReplayOptions): Promise<ReplayS
     const recordedBody = (e: RecordedExchange): unknown =>
         e.grants ? substitute(e.body, "<secret>", options.clientSecrets?.[e.grants] ?? "<secret>") : e.body;
 
+    const background = (options.background ?? []).map((s) => ({ ...(typeof s === "string" ? { ref: s } : s), used: false }));
     const find = (req: SeenRequest): (ScriptStep & { used: boolean }) | undefined =>
-        script.find((step) => {
+        [...script, ...background].find((step) => {
             if (step.used) return false;
             const e = byRef.get(step.ref)!;
             if (e.method !== req.method) return false;

@@ -3,6 +3,10 @@
  * installed into a Pulumi project in a temp directory outside the repository next to that project's own
  * @pulumi/pulumi (the oldest version of the peer range, not the repository's), and the whole lifecycle run there
  * under the real engine: up, preview, drift (with the package's own `oidc-drift` bin), refresh, update, destroy.
+ * TypeScript is installed as README.md says (`typescript` with no version: the newest that @pulumi/pulumi's peer
+ * range accepts, 6.x today), and a second project checks the newest 5.x: in both, the program, the examples and the
+ * package's published types compile strict without skipLibCheck, with the tsconfig README.md documents, and
+ * `pulumi preview` type-checks the program.
  * Also: installing from a git URL builds the package from a clean clone.
  *
  * Needs the npm registry (as a user's install does) and the engine (tests/e2e/harness.ts).
@@ -22,8 +26,12 @@ const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, "package.json"), "utf
 /** The oldest @pulumi/pulumi the package supports: the lower bound of its peer range ("^3.259.0"). */
 const OLDEST_PULUMI = String(pkg.peerDependencies["@pulumi/pulumi"]).replace(/^[\^~>=\s]+/, "");
 const DEV_PULUMI: string = pkg.devDependencies["@pulumi/pulumi"];
-/** What a user's TypeScript project installs beside the package (Pulumi's template). */
-const USER_DEV_PACKAGES = [`typescript@${pkg.devDependencies.typescript}`, "@types/node@^24"];
+/** What a user's TypeScript project installs beside the package, as README.md says: no version for TypeScript. */
+const USER_DEV_PACKAGES = ["typescript", "@types/node"];
+const examplesDir = path.join(repoRoot, "examples");
+const examples = fs.readdirSync(examplesDir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+/** Packages the examples import besides this one and @pulumi/pulumi (their package.json's range). */
+const EXAMPLE_PACKAGES = ["@pulumi/docker"].map((name) => `${name}@${JSON.parse(fs.readFileSync(path.join(examplesDir, "reference-backend-docker", "package.json"), "utf8")).dependencies[name]}`);
 const SSO_SECRET = "install-sso-client-secret-31c9";
 const UNLEASH_SECRET = "install-unleash-secret-8d4e";
 const STACK = "dev";
@@ -55,6 +63,36 @@ async function workingTreeFiles(): Promise<string[]> {
     const res = check("git ls-files", await run("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], repoRoot, process.env));
     // Regular files only: a deleted file is still listed until committed, and a link (e.g. to node_modules) is local.
     return res.stdout.split("\0").filter((f) => f && fs.lstatSync(path.join(repoRoot, f), { throwIfNoEntry: false })?.isFile());
+}
+
+/** The TypeScript a project installed, and whether @pulumi/pulumi's peer range accepts it. */
+function installedTypeScript(project: string): { version: string; major: number; inPeerRange: boolean } {
+    const version: string = JSON.parse(fs.readFileSync(path.join(project, "node_modules", "typescript", "package.json"), "utf8")).version;
+    const peer: string = JSON.parse(fs.readFileSync(path.join(project, "node_modules", "@pulumi", "pulumi", "package.json"), "utf8")).peerDependencies.typescript;
+    const semver = require(path.join(project, "node_modules", "semver")) as { satisfies(v: string, r: string): boolean };
+    return { version, major: Number(version.split(".")[0]), inPeerRange: semver.satisfies(version, peer) };
+}
+
+/**
+ * `tsc --noEmit` with the project's own TypeScript: the program with its tsconfig (README.md's), then each example
+ * with the example's own tsconfig, strict and without skipLibCheck (so the package's .d.ts are checked too).
+ */
+async function typeCheck(project: string): Promise<void> {
+    const tsc = path.join(project, "node_modules", "typescript", "bin", "tsc");
+    const env = { ...process.env, PATH: `${path.dirname(fs.realpathSync(path.join(repoRoot, "node_modules", ".bin", "node")))}${path.delimiter}${process.env.PATH ?? ""}` };
+    const configs = [path.join(project, "tsconfig.json")];
+    for (const example of examples) {
+        const dir = path.join(project, "examples", example);
+        fs.mkdirSync(dir, { recursive: true });
+        for (const file of ["index.ts", "tsconfig.json"]) fs.copyFileSync(path.join(examplesDir, example, file), path.join(dir, file));
+        configs.push(path.join(dir, "tsconfig.json"));
+    }
+    for (const config of configs) {
+        const tsconfig = JSON.parse(fs.readFileSync(config, "utf8"));
+        expect({ config, strict: tsconfig.compilerOptions.strict, skipLibCheck: tsconfig.compilerOptions.skipLibCheck }).toEqual({ config, strict: true, skipLibCheck: undefined });
+        const res = await run("node", [tsc, "-p", config, "--noEmit"], project, env, 300_000);
+        expect({ config, code: res.code, errors: res.stdout + res.stderr }).toEqual({ config, code: 0, errors: "" });
+    }
 }
 
 describeWithEngine("the package installed as users install it", () => {
@@ -140,7 +178,8 @@ describeWithEngine("the package installed as users install it", () => {
             fs.mkdirSync(project);
             check("npm init", await run("npm", ["init", "-y"], project, baseEnv));
             for (const file of ["Pulumi.yaml", "index.ts", "tsconfig.json"]) fs.copyFileSync(path.join(__dirname, "program", file), path.join(project, file));
-            check("npm install", await run("npm", ["install", "--loglevel=error", tarball, `@pulumi/pulumi@${OLDEST_PULUMI}`, ...USER_DEV_PACKAGES], project, baseEnv));
+            check("npm install", await run("npm", ["install", "--loglevel=error", tarball, `@pulumi/pulumi@${OLDEST_PULUMI}`, ...EXAMPLE_PACKAGES], project, baseEnv));
+            check("npm install --save-dev", await run("npm", ["install", "--save-dev", "--loglevel=error", ...USER_DEV_PACKAGES], project, baseEnv));
 
             backend = await startBackend({ port: 0, allowInternalIpConnections: true });
             const state = path.join(root, "state");
@@ -183,6 +222,20 @@ describeWithEngine("the package installed as users install it", () => {
             const copies = Object.keys(lock.packages).filter((p) => p.endsWith("node_modules/@pulumi/pulumi"));
             expect(copies).toEqual(["node_modules/@pulumi/pulumi"]);
         });
+
+        test("TypeScript as the README installs it is the newest @pulumi/pulumi accepts (6.x or later); program, examples and the package's types compile strict without skipLibCheck", async () => {
+            const installed = installedTypeScript(project);
+            expect(installed.major).toBeGreaterThanOrEqual(6);
+            expect(installed.inPeerRange).toBe(true);
+            await typeCheck(project);
+            // What the README says about a project made from Pulumi's template before it moved to nodenext
+            // (pulumi/templates#1080): its tsconfig fails under 6.x until module/moduleResolution are changed.
+            const old = path.join(project, "tsconfig.template-2025.json");
+            fs.writeFileSync(old, JSON.stringify({ compilerOptions: { strict: true, target: "es2020", module: "commonjs", moduleResolution: "node" }, files: ["index.ts"] }));
+            const res = await run("node", [path.join(project, "node_modules", "typescript", "bin", "tsc"), "-p", old, "--noEmit"], project, baseEnv, 120_000);
+            expect(res.stdout + res.stderr).toContain("TS5107");
+            fs.rmSync(old);
+        }, 300_000);
 
         test("every entry point of the package works from the project: exports and bins", async () => {
             const script = `
@@ -268,6 +321,71 @@ describeWithEngine("the package installed as users install it", () => {
         test("no credential or secret appears in anything printed", () => {
             assertNoLeaks(Object.fromEntries(printed.map((text, i) => [`output ${i}`, text])), { ...credentialsOf(backend.ready), SSO_SECRET, UNLEASH_SECRET });
         });
+    });
+
+    describe("with the newest TypeScript 5.x", () => {
+        let backend: Backend;
+        let project: string;
+        let env: Record<string, string | undefined>;
+
+        async function pulumi(args: string[]): Promise<Run> {
+            return check(`pulumi ${args.join(" ")}`, await run(path.join(engineBin, "pulumi"), [...args, "--stack", STACK, "--non-interactive"], project, env));
+        }
+
+        beforeAll(async () => {
+            project = path.join(root, "my-infra-ts5");
+            fs.mkdirSync(project);
+            check("npm init", await run("npm", ["init", "-y"], project, baseEnv));
+            for (const file of ["Pulumi.yaml", "index.ts", "tsconfig.json"]) fs.copyFileSync(path.join(__dirname, "program", file), path.join(project, file));
+            check("npm install", await run("npm", ["install", "--loglevel=error", tarball, `@pulumi/pulumi@${OLDEST_PULUMI}`, ...EXAMPLE_PACKAGES], project, baseEnv));
+            check("npm install --save-dev", await run("npm", ["install", "--save-dev", "--loglevel=error", "typescript@5", "@types/node"], project, baseEnv));
+            backend = await startBackend({ port: 0, allowInternalIpConnections: true });
+            const state = path.join(root, "state-ts5");
+            fs.mkdirSync(state);
+            env = {
+                ...baseEnv,
+                PATH: `${engineBin}${path.delimiter}${nodeDir}${path.delimiter}${process.env.PATH ?? ""}`,
+                PULUMI_HOME: path.join(root, "pulumi-home-ts5"),
+                PULUMI_BACKEND_URL: `file://${state}`,
+                PULUMI_CONFIG_PASSPHRASE: PASSPHRASE,
+                PULUMI_SKIP_UPDATE_CHECK: "true",
+                PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+            };
+        }, 600_000);
+
+        afterAll(async () => {
+            await backend?.stop();
+        });
+
+        test("program, examples and the package's types compile strict without skipLibCheck; pulumi preview type-checks the program", async () => {
+            expect(installedTypeScript(project).major).toBe(5);
+            await typeCheck(project);
+            // Pulumi's template before March 2026 under TypeScript 5 (commonjs, node resolution, no esModuleInterop,
+            // no skipLibCheck): the package's types compile there too, so they must not reach zod's (whose locale
+            // files need esModuleInterop).
+            const template2025 = path.join(project, "tsconfig.template-2025.json");
+            fs.writeFileSync(template2025, JSON.stringify({ compilerOptions: { strict: true, outDir: "bin", target: "es2020", module: "commonjs", moduleResolution: "node", noImplicitReturns: true }, files: ["index.ts"] }));
+            const old = await run("node", [path.join(project, "node_modules", "typescript", "bin", "tsc"), "-p", template2025, "--noEmit"], project, baseEnv, 300_000);
+            expect({ code: old.code, errors: old.stdout + old.stderr }).toEqual({ code: 0, errors: "" });
+            fs.rmSync(template2025);
+            const { infisical, unleash, issuer } = backend.ready;
+            await pulumi(["stack", "init"]);
+            const config: [string, string, boolean][] = [
+                ["infisical:host", infisical.url, false],
+                ["infisical:clientId", infisical.universalAuth.clientId, true],
+                ["infisical:clientSecret", infisical.universalAuth.clientSecret, true],
+                ["unleash:url", unleash.url, false],
+                ["unleash:apiToken", unleash.adminToken, true],
+                ["my-infra:issuerUrl", issuer.url, false],
+                ["my-infra:organizationId", infisical.organizationId, false],
+                ["my-infra:identityId", infisical.identityIds[0], false],
+                ["my-infra:ssoClientSecret", SSO_SECRET, true],
+                ["my-infra:unleashSecret", UNLEASH_SECRET, true],
+            ];
+            for (const [key, value, secret] of config) await pulumi(["config", "set", ...(secret ? ["--secret"] : []), key, value]);
+            const preview = JSON.parse((await pulumi(["preview", "--json"])).stdout);
+            expect(preview.changeSummary).toEqual({ create: 4 });
+        }, 600_000);
     });
 
     test("npm install <git URL> builds the package from a clean clone", async () => {

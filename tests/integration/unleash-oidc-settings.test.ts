@@ -122,21 +122,26 @@ describe("UnleashOidcSettings adoption, get and errors", () => {
         expect(got.props).toMatchObject({ enabled: true, clientId: "unleash-integration" });
     });
 
-    test("401: an unknown token", async () => {
-        const err = await rejection(new SimulatedResource(provider("UnleashOidcSettings")).up(desired({ connection: { apiToken: "*:*.not-a-token-value" } })));
-        produced.err401 = err;
-        expect(err.message).toMatch(/^Unleash API: GET \S*\/api\/admin\/auth\/oidc\/settings returned 401 Unauthorized: \S/);
-        expect(err.message).toContain("How to fix: the API token (from the resource's connection.apiToken) is missing or invalid");
-        expect(err.message).not.toContain("not-a-token-value");
+    /** The credential check at preview (issue #24.5): a wrong credential fails the check, on `connection`. */
+    async function checkFailure(apiToken: string): Promise<string> {
+        const checked = await new SimulatedResource(provider("UnleashOidcSettings")).checkOnly(desired({ connection: { apiToken } }));
+        produced[`check ${apiToken.slice(0, 4)}`] = checked.failures;
+        expect(checked.failures?.map((f) => f.property)).toEqual(["connection"]);
+        return checked.failures![0].reason;
+    }
+
+    test("401: an unknown token fails the preview with the hint, without echoing it", async () => {
+        const reason = await checkFailure("*:*.not-a-token-value");
+        expect(reason).toMatch(/Unleash API: GET \S*\/api\/admin\/auth\/oidc\/settings returned 401 Unauthorized: \S/);
+        expect(reason).toContain("How to fix: the API token (from the resource's connection.apiToken) is missing or invalid");
+        expect(reason).not.toContain("not-a-token-value");
     });
 
-    test("403: a token without admin rights, with the API's message", async () => {
-        const err = await rejection(new SimulatedResource(provider("UnleashOidcSettings")).up(desired({ connection: { apiToken: ready.unleash.readOnlyToken } })));
-        produced.err403 = err;
-        expect(err.status).toBe(403);
-        expect(err.message).toContain("returned 403 Forbidden: ");
-        expect(err.message).toContain("How to fix: the credentials are valid but may not manage the instance's OIDC settings");
-        expect(err.message).toContain("(missing: ADMIN"); // the permissions the API named
+    test("403: a token without admin rights fails the preview, with the API's message and the permissions it names", async () => {
+        const reason = await checkFailure(ready.unleash.readOnlyToken);
+        expect(reason).toContain("returned 403 Forbidden: ");
+        expect(reason).toContain('you need one of the following permissions: "ADMIN"'); // the permissions the API named
+        expect(reason).toContain("is valid but may not manage the OIDC settings: use an admin API token or the personal access token of an Admin user");
     });
 
     test("400: the API's validation message when a body gets past check", async () => {

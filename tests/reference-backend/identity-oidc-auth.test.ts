@@ -46,6 +46,7 @@ describe("attach", () => {
                 boundClaims: {},
                 claimMetadataMapping: null,
                 boundSubject: "",
+                templateId: null,
                 createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
                 updatedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
                 caCert: "",
@@ -258,5 +259,26 @@ describe("plan without ipAllowlisting, and the URL guard on oidcDiscoveryUrl (in
         const patch = await sapi().patchAuth(sid(1), { oidcDiscoveryUrl: "http://172.16.5.4" });
         expect([patch.status, patch.json.message]).toEqual([400, "Local IPs not allowed as URL"]);
         expect((await sapi().getAuth(sid(1))).json.identityOidcAuth.oidcDiscoveryUrl).toBe(PUBLIC);
+    });
+
+    // Today's validateAndPinUrl (backend/src/lib/validator/safe-request.ts) strips IPv6 brackets and one trailing
+    // dot before its checks; an IP literal is never looked up, so these fail on the address, not on DNS.
+    test.each([
+        ["IPv6 loopback in brackets", "http://[::1]:8080/"],
+        ["an IPv6 unique-local address", "http://[fd00::1]/"],
+        ["IPv4-mapped loopback (new URL writes it as ::ffff:7f00:1)", "http://[::ffff:127.0.0.1]/"],
+        ["IPv6 link-local", "https://[fe80::1]/oidc"],
+        ["localhost with a trailing dot", "http://localhost./oidc"],
+        ["host.docker.internal with a trailing dot", "http://host.docker.internal./"],
+        ["a private IPv4 literal with a trailing dot", "http://10.0.0.1./"],
+    ])("%s is refused: %s", async (_what, url) => {
+        const res = await sapi().postAuth(sid(2), body({ oidcDiscoveryUrl: url }));
+        expect(res.json).toEqual({ reqId: expect.any(String), statusCode: 400, message: "Local IPs not allowed as URL", error: "BadRequest" });
+    });
+
+    test("a public IPv6 literal in brackets passes without a lookup", async () => {
+        const res = await sapi().postAuth(sid(2), body({ oidcDiscoveryUrl: "https://[2606:4700::1]/oidc" }));
+        expect(res.status).toBe(200);
+        expect(res.json.identityOidcAuth.oidcDiscoveryUrl).toBe("https://[2606:4700::1]/oidc");
     });
 });

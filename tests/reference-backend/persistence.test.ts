@@ -129,3 +129,28 @@ test("firstOrgIdentities seeds the first organization with its own number of ide
         await b.stop();
     }
 });
+
+test("seeded settings that name the backend itself follow it to a new port; ones set through the API stay as set", async () => {
+    backend = await start({ dataDir, seed: { organizations: 1, identitiesPerOrg: 2, unleashInstances: 1 } });
+    const first = backend.ready;
+    const org = first.infisical.organizations[0]!;
+    const target = org.identityIds[0] as string;
+    expect((await infisical(first).postAuth(target, { templateId: org.oidcAuthTemplateId, boundSubject: "s", boundClaims: {} })).status).toBe(200);
+    await backend.stop();
+
+    backend = await start({ dataDir });
+    const second = backend.ready;
+    expect(second.url).not.toBe(first.url);
+    const auth = (p: string) => call("GET", `${second.infisical.url}/api/v1/auth/${p}`, { authorization: `Bearer ${second.infisical.token}` });
+    expect((await auth(`kubernetes-auth/identities/${org.kubernetesIdentity!.identityId}`)).json.identityKubernetesAuth.kubernetesHost).toBe(second.kubernetes.host);
+    expect((await auth(`aws-auth/identities/${org.awsIdentity!.identityId}`)).json.identityAwsAuth.stsEndpoint).toBe(second.aws.stsEndpoint);
+    // The template's issuer moved, and with it the identity linked to it: a token of the new issuer logs in.
+    expect((await infisical(second).getAuth(target)).json.identityOidcAuth).toMatchObject({ oidcDiscoveryUrl: second.issuer.url, boundIssuer: second.issuer.url });
+    const jwt = await mint(second, { sub: "s" });
+    expect((await call("POST", `${second.infisical.url}/api/v1/auth/oidc-auth/login`, { body: { identityId: target, jwt } })).status).toBe(200);
+    // A Kubernetes host changed through the API is the user's: it no longer follows the backend.
+    const path = `${second.infisical.url}/api/v1/auth/kubernetes-auth/identities/${org.kubernetesIdentity!.identityId}`;
+    expect((await call("PATCH", path, { authorization: `Bearer ${second.infisical.token}`, body: { kubernetesHost: second.kubernetes.host } })).status).toBe(200);
+    const state = await readState();
+    expect(state.infisical.identityKubernetesAuths.find((a: { identityId: string }) => a.identityId === org.kubernetesIdentity!.identityId).followsBackendUrl).toBe(false);
+});

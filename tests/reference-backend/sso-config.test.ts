@@ -195,7 +195,16 @@ describe("the organization's authEnforced and scimEnabled", () => {
     test("are readable and settable through the admin routes (admin token only)", async () => {
         expect((await call("GET", adminOrg(2))).status).toBe(401);
         const res = await call("GET", adminOrg(2), { authorization: admin() });
-        expect(res.json).toEqual({ id: org(2).id, name: org(2).name, slug: org(2).slug, authEnforced: false, scimEnabled: false, googleSsoAuthEnforced: false, plan: { oidcSSO: true, ipAllowlisting: true } });
+        expect(res.json).toMatchObject({
+            id: org(2).id,
+            name: org(2).name,
+            slug: org(2).slug,
+            authEnforced: false,
+            scimEnabled: false,
+            googleSsoAuthEnforced: false,
+            shouldUseNewPrivilegeSystem: true,
+            plan: { oidcSSO: true, ipAllowlisting: true, machineIdentityAuthTemplates: true },
+        });
         const set = await call("PATCH", adminOrg(2), { authorization: admin(), body: { authEnforced: true, scimEnabled: true } });
         expect(set.json).toMatchObject({ authEnforced: true, scimEnabled: true });
         expect((await call("GET", `${ready.url}/_admin/infisical/organizations/unknown`, { authorization: admin() })).status).toBe(404);

@@ -14,7 +14,7 @@ let backend: Backend;
 let ready: Ready;
 
 beforeAll(async () => {
-    backend = await start({ seed: { organizations: 1, identitiesPerOrg: 1, unleashInstances: 1 } });
+    backend = await start({ seed: { organizations: 1, identitiesPerOrg: 2, unleashInstances: 1 } });
     ready = backend.ready;
     await configureStack(stackConfigFor(ready));
 });
@@ -23,7 +23,26 @@ afterAll(async () => {
     await backend?.stop();
 });
 
-/** Every argument of each class, as a program would write it (lists as arrays, so that they are normalized). */
+/**
+ * Every argument of each class, as programs would write them (lists as arrays, so that they are normalized): one set
+ * of inputs per way of using the resource (an IdentityOidcAuth either names its identity provider or an auth template).
+ */
+function inputSets(kind: string): Array<Record<string, unknown>> {
+    return kind === "IdentityOidcAuth" ? [fullInputs(kind), templateInputs()] : [fullInputs(kind)];
+}
+
+/** An IdentityOidcAuth whose identity provider settings come from the organization's auth template. */
+function templateInputs(): Record<string, unknown> {
+    const templateId = ready.infisical.organizations[0].oidcAuthTemplateId;
+    if (!templateId) throw new Error("the reference backend seeded no OIDC auth template");
+    return {
+        identityId: ready.infisical.identityIds[1],
+        templateId,
+        boundSubject: "repo:acme/infra:ref:refs/heads/main",
+        connection: { host: ready.infisical.url },
+    };
+}
+
 function fullInputs(kind: string): Record<string, unknown> {
     const issuer = ready.issuer;
     switch (kind) {
@@ -109,22 +128,27 @@ function misfits(kind: string, state: Record<string, unknown>): string[] {
 
 describe.each(Object.keys(descriptions))("%s", (kind) => {
     test("every argument of the class is exercised", () => {
-        // A setting the server derives from another one (Unleash's role id from the role) gets its value that way.
-        const derived = (name: string) => (descriptions[kind].fields[name] as { derivedFrom?: unknown } | undefined)?.derivedFrom !== undefined;
-        const args = sdkResource(descriptions[kind]).properties.filter((p) => p.isArg && !derived(p.name)).map((p) => p.name);
-        expect(Object.keys(fullInputs(kind)).sort()).toEqual([...args].sort());
+        // A setting the server resolves from another one (Unleash's role id from the role) gets its value that way.
+        const resolved = (name: string) => (descriptions[kind].fields[name] as { derivedFrom?: { sourceValue?: unknown } } | undefined)?.derivedFrom?.sourceValue !== undefined;
+        const args = sdkResource(descriptions[kind]).properties.filter((p) => p.isArg && !resolved(p.name)).map((p) => p.name);
+        const given = new Set(inputSets(kind).flatMap((inputs) => Object.keys(inputs)));
+        expect([...given].sort()).toEqual([...args].sort());
     });
 
     test("after create and after refresh, every output is declared by the class with its type", async () => {
-        const resource = new SimulatedResource(provider(kind as "OidcSsoConfig"));
-        await resource.up(fullInputs(kind));
-        expect(misfits(kind, resource.state!)).toEqual([]);
-        await resource.refresh();
-        const state = resource.state!;
-        expect(misfits(kind, state)).toEqual([]);
-        // Every setting has a value after the refresh, so each declared type was checked against a real one.
+        const valued = new Set<string>();
+        for (const inputs of inputSets(kind)) {
+            const resource = new SimulatedResource(provider(kind as "OidcSsoConfig"));
+            await resource.up(inputs);
+            expect(misfits(kind, resource.state!)).toEqual([]);
+            await resource.refresh();
+            const state = resource.state!;
+            expect(misfits(kind, state)).toEqual([]);
+            for (const [key, value] of Object.entries(state)) if (value !== undefined) valued.add(key);
+            await resource.destroy();
+        }
+        // Every setting has a value after the refreshes, so each declared type was checked against a real one.
         const settings = sdkResource(descriptions[kind]).properties.filter((p) => p.isArg && !["adoptExisting", "verifyDiscovery", "acceptRisks", "connection"].includes(p.name));
-        expect(settings.filter((p) => state[p.name] === undefined).map((p) => p.name)).toEqual([]);
-        await resource.destroy();
+        expect(settings.filter((p) => !valued.has(p.name)).map((p) => p.name)).toEqual([]);
     });
 });

@@ -28,16 +28,25 @@ export type Broken<New, Old> = {
         : K;
 }[keyof Old];
 
+/**
+ * Argument keys whose old values `New` no longer accepts. An argument may become optional (a required setting that a
+ * new source can provide, e.g. oidcDiscoveryUrl from an auth template): every program written against `Old` still
+ * compiles. (Read sides, state and outputs, stay exact: see Broken.)
+ */
+export type BrokenArgs<New, Old> = {
+    [K in keyof Old]-?: K extends keyof New ? (Pick<Old, K> extends Pick<New, K> ? never : K) : K;
+}[keyof Old];
+
 /** Required keys of T. */
 export type RequiredKeys<T> = { [K in keyof T]-?: object extends Pick<T, K> ? never : K }[keyof T];
 
 /** Compiles only when T is `never`; otherwise the error names the offending keys. */
 export function none<T extends never>(): void {}
 
-// Arguments: nothing dropped or changed, and nothing newly required (existing programs must keep compiling).
-none<Broken<now.OidcSsoConfigArgs, v0.OidcSsoConfigArgs>>();
-none<Broken<now.IdentityOidcAuthArgs, v0.IdentityOidcAuthArgs>>();
-none<Broken<now.UnleashOidcSettingsArgs, v0.UnleashOidcSettingsArgs>>();
+// Arguments: everything an existing program passes is still accepted, and nothing is newly required.
+none<BrokenArgs<now.OidcSsoConfigArgs, v0.OidcSsoConfigArgs>>();
+none<BrokenArgs<now.IdentityOidcAuthArgs, v0.IdentityOidcAuthArgs>>();
+none<BrokenArgs<now.UnleashOidcSettingsArgs, v0.UnleashOidcSettingsArgs>>();
 none<Exclude<RequiredKeys<now.OidcSsoConfigArgs>, RequiredKeys<v0.OidcSsoConfigArgs>>>();
 none<Exclude<RequiredKeys<now.IdentityOidcAuthArgs>, RequiredKeys<v0.IdentityOidcAuthArgs>>>();
 none<Exclude<RequiredKeys<now.UnleashOidcSettingsArgs>, RequiredKeys<v0.UnleashOidcSettingsArgs>>>();

@@ -148,7 +148,8 @@ const cases: Case[] = [
         body: infisicalError(403, "PermissionBoundaryError", "Failed to revoke oidc auth of identity with more privileged role", {
             details: { missingPermissions: [{ action: "revoke-auth", subject: "identity" }, { action: "delete", subject: "identity" }] },
         }),
-        hint: [INFISICAL_OBJECT.IdentityOidcAuth, /\(missing: revoke-auth identity, delete identity\)/],
+        // Issue #26.4: the privilege boundary in its own words (the identity's role outranks the caller's), and the fix.
+        hint: [/role is more privileged than the credentials'/, /missing: revoke-auth identity, delete identity/, /at least the identity's role/],
         notHint: [/organizationId/],
     },
     // ------------------------------------------------------------------ Infisical: the SSO service's refusals
@@ -374,14 +375,14 @@ afterAll(async () => {
 });
 
 /** The request a lifecycle step sends for this resource, through the resource's ApiSession. */
-async function failingCall(kind: Kind, op: Op): Promise<Error & Record<string, any>> { // eslint-disable-line @typescript-eslint/no-explicit-any
+async function failingCall(kind: Kind, op: Op, body?: Record<string, unknown>): Promise<Error & Record<string, any>> { // eslint-disable-line @typescript-eslint/no-explicit-any
     const model = new ResourceModel(descriptions[kind]);
     const connection = kind === "UnleashOidcSettings" ? { url: baseUrl, apiToken: UNLEASH_TOKEN } : { host: baseUrl, token: TOKEN };
     const session = ApiSession.forDesired(model, { connection });
     const key: Record<string, string> = kind === "OidcSsoConfig" ? { organizationId: ORG } : kind === "IdentityOidcAuth" ? { identityId: IDENTITY } : {};
     const api = model.desc.api;
     const spec: RequestSpec = op === "read" ? api.read : op === "create" ? api.create : op === "update" ? api.update : api.delete;
-    const desired = kind === "UnleashOidcSettings" ? { enabled: true, clientId: "c", secret: "s" } : { ...key };
+    const desired = body ?? (kind === "UnleashOidcSettings" ? { enabled: true, clientId: "c", secret: "s" } : { ...key });
     try {
         if (op === "read") await session.read(key);
         else await session.send(spec, { key, desired, current: {}, carried: {} });
@@ -422,6 +423,45 @@ describe("issue #16: the hint of each recorded error answer", () => {
         expect(err.message).toContain("returned 403");
         expect(err.message).toContain("this Infisical server is older: its SSO API takes orgSlug, not organizationId");
         expect(err.message).toMatch(/upgrade the Infisical server/);
+    });
+});
+
+describe("the 2024-07 build's words (docs/compatibility.md, acceptance runs against it)", () => {
+    test("a token that is not a JWT: 500 'jwt malformed' gets the token hint", async () => {
+        answer = { status: 500, body: { statusCode: 500, message: "jwt malformed", error: "Internal Server Error" } };
+        const err = await failingCall("IdentityOidcAuth", "read");
+        produced.malformed2407 = err;
+        expect(err.message).toContain("returned 500 Internal Server Error: jwt malformed");
+        expect(err.message).toContain("How to fix: the token (from the resource's connection.token) is expired or malformed");
+    });
+
+    test("a machine identity of another organization: 403 'Identity not in org' gets the other-organization hint", async () => {
+        answer = { status: 403, body: { statusCode: 403, message: "You are not allowed to access this resource", error: "Identity not in org" } };
+        const err = await failingCall("IdentityOidcAuth", "read");
+        expect(err.message).toContain("How to fix: the credentials (from the resource's connection.token) belong to another organization");
+    });
+
+    test("a machine identity on the SSO routes: 403 '<url> Unauthorized Access' gets the version message", async () => {
+        answer = { status: 403, body: { statusCode: 403, message: "You are not allowed to access this resource", error: `/api/v1/sso/oidc/config?organizationId=${ORG} Unauthorized Access` } };
+        const err = await failingCall("OidcSsoConfig", "read");
+        expect(err.message).toContain("this Infisical server is older: its SSO API accepts only user sessions");
+    });
+});
+
+describe("issue #26.6: a server without machine-identity auth templates", () => {
+    test("it drops templateId and asks for the discovery URL (a 2024 build's 401 ValidationFailure): the hint says templates are missing", async () => {
+        // The shape the 2024-10 build answers for a missing required field (recorded: 1.14 "orgSlug Required").
+        answer = {
+            status: 401,
+            body: infisicalError(401, "ValidationFailure", [{ code: "invalid_type", expected: "string", received: "undefined", path: ["oidcDiscoveryUrl"], message: "Required" }]),
+        };
+        const err = await failingCall("IdentityOidcAuth", "create", { templateId: "0f3c2a1e-5b7d-4c9a-8e21-6d4f0b9a1c37", boundSubject: "repo:acme/*" });
+        produced.noTemplates = err;
+        expect(err.message).toContain("How to fix: this Infisical version has no machine-identity auth templates (templateId is not known to it)");
+        // The same answer to a request without templateId is an ordinary validation failure.
+        const plain = await failingCall("IdentityOidcAuth", "create", { boundSubject: "repo:acme/*" });
+        expect(plain.message).not.toContain("auth templates");
+        expect(plain.message).toContain("the API refused the value of oidcDiscoveryUrl");
     });
 });
 

@@ -42,4 +42,17 @@ describe("leak scanner", () => {
         };
         expect(Object.values(credentialsOf(ready)).sort()).toEqual(["a-value", "a2-value", "r-value", "s1-value", "t1-value", "t2-value"]);
     });
+
+    test("the new login secrets: JWTs (also by their signature alone), service-account tokens, AWS secret keys", () => {
+        const jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyZXBvOmFjbWUvaW5mcmEifQ.c2lnbmF0dXJlLW9mLXRoZS1qd3QtdGhhdC1sZWFrZWQ";
+        const held = {
+            github: { requestToken: "gha-request-token-value", jwt },
+            kubernetes: { serviceAccountToken: "sa-token-value-1" },
+            aws: { accessKeyId: "AKIAEXAMPLE", secretAccessKey: "aws-secret-key-value", sessionToken: "aws-session-token-value" },
+        };
+        const found = credentialsOf(held);
+        expect(Object.values(found).sort()).toEqual(["aws-secret-key-value", "aws-session-token-value", "gha-request-token-value", jwt, "sa-token-value-1"].sort());
+        const signatureOnly = `the server said: invalid signature c2lnbmF0dXJlLW9mLXRoZS1qd3QtdGhhdC1sZWFrZWQ`;
+        expect(scanForLeaks({ log: signatureOnly }, found).map((l) => [l.secret, l.encoding])).toEqual([["github.jwt", "jwt-signature"]]);
+    });
 });

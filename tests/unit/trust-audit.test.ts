@@ -88,7 +88,15 @@ describe("audit of live settings", () => {
         expect(human).toContain("identity-token-anywhere-long-ttl [warning] on accessTokenTrustedIps");
         expect(human).toContain('acceptRisks: ["identity-public-issuer-unpinned"]');
         const md = formatAuditMarkdown(report(findings));
-        expect(md).toContain("| `deploy` | [`identity-public-issuer-unpinned`](docs/trust.md#identity-public-issuer-unpinned) | error | `boundSubject` |");
+        // No relative link (it would point into the infra repository of the pull request): the rule id, and where
+        // the docs are; an absolute link when the package's docs URL is known.
+        expect(md).toContain("| `deploy` | `identity-public-issuer-unpinned` | error | `boundSubject` |");
+        expect(md).toContain("node_modules/pulumi-oidc-settings/docs/trust.md");
+        expect(md).not.toContain("](docs/");
+        const linked = formatAuditMarkdown(report(auditResource(identityRead({ boundSubject: "" }), "https://github.com/acme/pulumi-oidc-settings/blob/abc123")));
+        expect(linked).toContain(
+            "| `deploy` | [`identity-public-issuer-unpinned`](https://github.com/acme/pulumi-oidc-settings/blob/abc123/docs/trust.md#identity-public-issuer-unpinned) | error |",
+        );
         expect(md.split("\n").filter((l) => l.startsWith("| `deploy`"))).toHaveLength(2);
         expect(formatAuditHuman(report([]))).toMatch(/^No trust findings: 1 resource\(s\) of stack "prod"/);
         expect(formatAuditMarkdown(report([]))).toContain(":white_check_mark: No trust findings in 1 resource(s).");

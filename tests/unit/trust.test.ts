@@ -86,6 +86,16 @@ describe("IdentityOidcAuth: public issuer with the owner not pinned (error) or p
         ["Google, a literal subject is one account", { boundIssuer: "https://accounts.google.com", oidcDiscoveryUrl: "https://accounts.google.com", boundAudiences: "", boundSubject: "112233445566778899" }, []],
         ["Google, email claim at gmail.com is anyone", { boundIssuer: "https://accounts.google.com", oidcDiscoveryUrl: "https://accounts.google.com", boundAudiences: "", boundSubject: "", boundClaims: { email: "*@gmail.com" } }, ["identity-public-issuer-unpinned"]],
         ["Google, email claim at the company's domain pins", { boundIssuer: "https://accounts.google.com", oidcDiscoveryUrl: "https://accounts.google.com", boundAudiences: "", boundSubject: "", boundClaims: { email: "*@acme.com" } }, []],
+        // #22.7: one exact address is one account, even at a public mailbox domain.
+        ["Google, one exact gmail.com address pins that account", { boundIssuer: "https://accounts.google.com", oidcDiscoveryUrl: "https://accounts.google.com", boundAudiences: "", boundSubject: "", boundClaims: { email: "deploy-bot@gmail.com" } }, [], { stranger: "evil@gmail.com", accepted: false }],
+        ["Google, two exact gmail.com addresses are two owners", { boundIssuer: "https://accounts.google.com", oidcDiscoveryUrl: "https://accounts.google.com", boundAudiences: "", boundSubject: "", boundClaims: { email: ["deploy-bot@gmail.com", "ci-bot@gmail.com"] } }, ["identity-subject-multiple-owners"]],
+        ["Google, a wildcard gmail.com address is anyone", { boundIssuer: "https://accounts.google.com", oidcDiscoveryUrl: "https://accounts.google.com", boundAudiences: "", boundSubject: "", boundClaims: { email: "deploy-bot*@gmail.com" } }, ["identity-public-issuer-unpinned"], { stranger: "deploy-bot-evil@gmail.com", accepted: true }],
+        // #22.1: picomatch compiles these "|" as "or".
+        ["GitHub, subject a|* (picomatch: or)", { boundSubject: "repo:acme/infra:ref:refs/heads/main|*" }, ["identity-public-issuer-unpinned"], { stranger: "repository_owner_id:999:repository_id:4242", accepted: true }],
+        ["GitHub, subject a|repo:*/** (picomatch: or)", { boundSubject: "repo:acme/infra:ref:refs/heads/main|repo:*/**" }, ["identity-public-issuer-unpinned"], { stranger: "repo:evil/x:ref:refs/heads/main", accepted: true }],
+        ["GitHub, repository claim acme/infra|*/infra (picomatch: or)", { boundSubject: "", boundClaims: { repository: "acme/infra|*/infra" } }, ["identity-public-issuer-unpinned"], { stranger: "evil/infra", accepted: true }],
+        ["Google, email claim *@gmail.com|*@acme.com (picomatch: or)", { boundIssuer: "https://accounts.google.com", oidcDiscoveryUrl: "https://accounts.google.com", boundAudiences: "", boundSubject: "", boundClaims: { email: "*@gmail.com|*@acme.com" } }, ["identity-public-issuer-unpinned"], { stranger: "anyone@gmail.com", accepted: true }],
+        ["GitHub, two pinned alternatives with | are two owners", { boundSubject: "repo:acme/infra:*|repo:beta/infra:*" }, ["identity-subject-multiple-owners"], { stranger: "repo:evil/infra:x", accepted: false }],
         ["GitLab.com, ci_config_ref_uri names where the CI file lives, not the project running it", { boundIssuer: GITLAB, oidcDiscoveryUrl: GITLAB, boundAudiences: "", boundSubject: "", boundClaims: { ci_config_ref_uri: "gitlab.com/acme/ci//pipeline.yml@refs/heads/main" } }, ["identity-public-issuer-unpinned"]],
         ["Microsoft personal-accounts tenant, tid of that tenant is anyone", { boundIssuer: `${MS}/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0`, oidcDiscoveryUrl: `${MS}/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0`, boundAudiences: "", boundSubject: "", boundClaims: { tid: "9188040d-6c67-4c5b-b112-36a304b66dad" } }, ["identity-public-issuer-unpinned"]],
         ["Microsoft personal-accounts tenant, an email domain does not pin (tenants set it)", { boundIssuer: `${MS}/consumers/v2.0`, oidcDiscoveryUrl: `${MS}/consumers/v2.0`, boundAudiences: "", boundSubject: "", boundClaims: { email: "*@acme.com" } }, ["identity-public-issuer-unpinned"]],
@@ -143,6 +153,13 @@ describe("IdentityOidcAuth: audiences and token reach (warnings)", () => {
         ["anywhere (IPv6 only) + 2 days", { accessTokenTrustedIps: ["::/0"], accessTokenTTL: 3600, accessTokenMaxTTL: 172800 }, ["identity-token-anywhere-long-ttl"]],
         ["anywhere as the API returns it ({ipAddress, type, prefix})", { accessTokenTrustedIps: [{ ipAddress: "0.0.0.0", type: "ipv4", prefix: 0 }], accessTokenTTL: 2592000, accessTokenMaxTTL: 2592000 }, ["identity-token-anywhere-long-ttl"]],
         ["anywhere + TTL 0 (no expiry)", { accessTokenTrustedIps: ["0.0.0.0/0"], accessTokenTTL: 0, accessTokenMaxTTL: 0 }, ["identity-token-anywhere-long-ttl"]],
+        // Infisical reads an entry without a prefix as one address (lib/ip extractIPDetails → BlockList.addAddress),
+        // and any address with prefix 0 as everything (BlockList.addSubnet(addr, 0)).
+        ["0.0.0.0 alone is one address, not anywhere", { accessTokenTrustedIps: ["0.0.0.0"], accessTokenTTL: 2592000, accessTokenMaxTTL: 2592000 }, []],
+        ["0.0.0.0/32 (normalized form of 0.0.0.0) is one address", { accessTokenTrustedIps: ["0.0.0.0/32"], accessTokenTTL: 2592000, accessTokenMaxTTL: 2592000 }, []],
+        ["{ipAddress: 0.0.0.0} without a prefix (API shape) is one address", { accessTokenTrustedIps: [{ ipAddress: "0.0.0.0", type: "ipv4" }], accessTokenTTL: 2592000, accessTokenMaxTTL: 2592000 }, []],
+        ["any address with prefix 0 is anywhere", { accessTokenTrustedIps: ["10.0.0.0/0"], accessTokenTTL: 2592000, accessTokenMaxTTL: 2592000 }, ["identity-token-anywhere-long-ttl"]],
+        ["IPv6 with prefix 0 as the API returns it", { accessTokenTrustedIps: [{ ipAddress: "2001:db8::", type: "ipv6", prefix: 0 }], accessTokenTTL: 2592000, accessTokenMaxTTL: 2592000 }, ["identity-token-anywhere-long-ttl"]],
         ["anywhere + one hour, renewable to two", { accessTokenTrustedIps: ["0.0.0.0/0", "::/0"], accessTokenTTL: 3600, accessTokenMaxTTL: 7200 }, []],
         ["restricted IPs + 30 days", { accessTokenTrustedIps: [{ ipAddress: "10.0.0.0/8" }], accessTokenTTL: 2592000, accessTokenMaxTTL: 2592000 }, []],
         ["unknown TTL at preview", { accessTokenTrustedIps: ["0.0.0.0/0"], accessTokenTTL: UNKNOWN }, []],
@@ -226,6 +243,12 @@ describe("rules, issuers and docs", () => {
             expect(section).toMatch(/How to fix/);
             expect(section).toContain(`acceptRisks: ["${rule.id}"]`);
         }
+    });
+
+    test("the docs' table of rules is TRUST_RULES: same ids, order, severities and resources", () => {
+        const doc = fs.readFileSync(path.join(__dirname, "..", "..", "docs", "trust.md"), "utf8");
+        const rows = [...doc.matchAll(/^\| \[([a-z-]+)\]\(#([a-z-]+)\) \| (error|warning) \| `(\w+)` \|$/gm)].map((m) => ({ id: m[1], anchor: m[2], severity: m[3], kind: m[4] }));
+        expect(rows).toEqual(TRUST_RULES.map((r) => ({ id: r.id, anchor: r.id, severity: r.severity, kind: r.kind })));
     });
 
     test("every public issuer is listed in the docs", () => {

@@ -3,8 +3,12 @@
  * server/routes/v1/identity-oidc-auth-router and services/identity-oidc-auth/identity-oidc-auth-service, current).
  *
  * Attach and update check, in the service's order: the identity (404), OIDC auth attached or not (400), the
- * TTLs (400), permissions (403), each trusted IP (the plan's `ipAllowlisting` first: anything but exactly
- * `0.0.0.0/0` or `::/0` needs it, then its validity), then the URL guard on oidcDiscoveryUrl. Unknown body
+ * TTLs (400), permissions (403), the auth template (templateId: the plan's machineIdentityAuthTemplates, the
+ * attach-templates permission, the template itself (404), the identity's own subject or claim binding; without a
+ * template the discovery URL and issuer are required), each trusted IP (the plan's `ipAllowlisting` first: anything
+ * but exactly `0.0.0.0/0` or `::/0` needs it, then its validity), then the URL guard on oidcDiscoveryUrl. A linked
+ * identity's discovery URL, issuer, audiences and CA certificate are the template's (auth-templates.ts) and may only
+ * change with the link (templateId: null unlinks, another id relinks). Unknown body
  * properties are dropped. `claimMetadataMapping` (metadata key → claim path) is validated and formatted like
  * boundClaims (validateOidcBoundClaimsField) and read back as stored (null when never set).
  *
@@ -24,32 +28,45 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { Context } from "../context";
 import { inf } from "../errors";
-import { extractIpDetails, isValidIpOrCidr } from "../ip";
-import { orgSettings, type IdentityOidcAuthRecord, type IdentityRecord, type OrgPlan, type State, type TrustedIp } from "../store";
-import { authenticate, requireOrgPermission, type InfisicalActor } from "./auth";
+import type { IdentityOidcAuthRecord } from "../store";
+import { authenticate, requireOrgPermission } from "./auth";
 import { commaSpaced, jsonBody, parse } from "./common";
+import {
+    checkAttachTtl,
+    checkUpdateTtl,
+    DEFAULT_TRUSTED_IPS,
+    DEFAULT_TTL,
+    identityOf,
+    paramsSchema,
+    planOf,
+    reformatTrustedIps,
+    requireRevokePermission,
+    trustedIps,
+    ttl,
+    TTL_REFINE_MESSAGE,
+} from "./identity-auth-common";
+import { findOidcTemplate, oidcCaCertContext, readTemplateFields } from "./auth-templates";
+import { SUBJECT } from "./permissions";
 import { blockLocalAndPrivateIpAddresses } from "./url-guard";
 
-export const MAX_TTL = 315360000;
-export const DEFAULT_TTL = 2592000;
 export const OIDC_AUTH = "oidc-auth";
 
-const ttl = z.number().int().min(0).max(MAX_TTL);
-const trustedIps = z.array(z.object({ ipAddress: z.string().trim() })).min(1);
 const audiences = z.string().trim().transform(commaSpaced);
 const claims = z.record(z.string(), z.string()).transform((data) => Object.fromEntries(Object.entries(data).map(([k, v]) => [k, commaSpaced(v)])));
-const TTL_REFINE_MESSAGE = "Access Token TTL cannot be greater than Access Token Max TTL.";
 
+// Today's router leaves the four template-managed fields optional, without defaults, "so template-managed values
+// can be detected" (identity-oidc-auth-service.ts attachOidcAuth); the service defaults them for the custom path.
 export const attachSchema = z
     .object({
-        oidcDiscoveryUrl: z.string().url().min(1),
-        caCert: z.string().trim().default(""),
-        boundIssuer: z.string().min(1),
-        boundAudiences: audiences.default(""),
+        templateId: z.string().uuid().optional(),
+        oidcDiscoveryUrl: z.string().url().min(1).optional(),
+        caCert: z.string().trim().optional(),
+        boundIssuer: z.string().min(1).optional(),
+        boundAudiences: audiences.optional(),
         boundClaims: claims,
         claimMetadataMapping: claims.optional(),
         boundSubject: z.string().optional().default(""),
-        accessTokenTrustedIps: trustedIps.default([{ ipAddress: "0.0.0.0/0" }, { ipAddress: "::/0" }]),
+        accessTokenTrustedIps: trustedIps.default(DEFAULT_TRUSTED_IPS),
         accessTokenTTL: ttl.default(DEFAULT_TTL),
         accessTokenMaxTTL: ttl.default(DEFAULT_TTL),
         accessTokenNumUsesLimit: z.number().int().min(0).default(0),
@@ -59,6 +76,8 @@ export const attachSchema = z
 // PATCH: every field optional and without defaults (absent fields are left as they are).
 export const updateSchema = z
     .object({
+        // Tri-state: absent keeps the link, null unlinks, a uuid links.
+        templateId: z.string().uuid().nullable().optional(),
         oidcDiscoveryUrl: z.string().url().min(1).optional(),
         caCert: z.string().trim().optional(),
         boundIssuer: z.string().min(1).optional(),
@@ -73,24 +92,13 @@ export const updateSchema = z
     })
     .refine((v) => (v.accessTokenMaxTTL && v.accessTokenTTL ? v.accessTokenTTL <= v.accessTokenMaxTTL : true), TTL_REFINE_MESSAGE);
 
-const paramsSchema = z.object({ identityId: z.string().trim() });
+export const caCertContext = oidcCaCertContext;
 
-export const caCertContext = (authId: string) => `identity-oidc-auth:${authId}:caCert`;
-
-/**
- * The trusted IPs of a request body in Infisical's stored form. Per IP, as the service does: without the plan's
- * ipAllowlisting anything but exactly "0.0.0.0/0" / "::/0" is a 400 (before its validity is looked at), then an
- * invalid one is a 400.
- */
-export function reformatTrustedIps(list: Array<{ ipAddress: string }>, plan: OrgPlan): TrustedIp[] {
-    return list.map(({ ipAddress }) => {
-        if (!plan.ipAllowlisting && ipAddress !== "0.0.0.0/0" && ipAddress !== "::/0") {
-            throw inf.badRequest("Failed to add IP access range to access token due to plan restriction. Upgrade plan to add IP access range.");
-        }
-        if (!isValidIpOrCidr(ipAddress)) throw inf.badRequest("The IP is not a valid IPv4, IPv6, or CIDR block");
-        return extractIpDetails(ipAddress);
-    });
-}
+const TEMPLATE_PLAN = "Failed to use identity auth template due to plan restriction. Upgrade plan to access machine identity auth templates.";
+const TEMPLATE_MANAGED =
+    "This identity's OIDC identity provider settings are managed by an auth template. Update the template to change them, or unlink the template by setting templateId to null.";
+const TEMPLATE_BINDING = "When using an auth template, set a subject or at least one claim binding to restrict which workloads can authenticate as this identity.";
+const REQUIRED_WITHOUT_TEMPLATE = "OIDC discovery URL and issuer are required when not using an auth template.";
 
 /** The `identityOidcAuth` object of the responses (IdentityOidcAuthResponseSchema). */
 function view(rec: IdentityOidcAuthRecord, caCert?: string): Record<string, unknown> {
@@ -107,6 +115,7 @@ function view(rec: IdentityOidcAuthRecord, caCert?: string): Record<string, unkn
         boundClaims: rec.boundClaims,
         claimMetadataMapping: rec.claimMetadataMapping,
         boundSubject: rec.boundSubject,
+        templateId: rec.templateId ?? null,
         createdAt: rec.createdAt,
         updatedAt: rec.updatedAt,
     };
@@ -114,22 +123,11 @@ function view(rec: IdentityOidcAuthRecord, caCert?: string): Record<string, unkn
     return out;
 }
 
-/** The identity, looked up in the caller's organization (membership scope), or a 404. */
-function identityOf(state: Readonly<State>, actor: InfisicalActor, identityId: string, message = `Failed to find identity with ID ${identityId}`): IdentityRecord {
-    const identity = state.infisical.identities.find((i) => i.id === identityId && i.orgId === actor.orgId);
-    if (!identity) throw inf.notFound(message);
-    return identity;
-}
-
 export function registerIdentityOidcAuthRoutes(app: FastifyInstance, ctx: Context): void {
     const onRequest = async (req: FastifyRequest) => {
         req.infisicalActor = await authenticate(ctx, req);
     };
     const path = "/api/v1/auth/oidc-auth/identities/:identityId";
-    const planOf = (orgId: string): OrgPlan => {
-        const org = ctx.store.state.infisical.organizations.find((o) => o.id === orgId);
-        return org ? orgSettings(org).plan : { oidcSSO: true, ipAllowlisting: true };
-    };
     const decryptCa = (rec: IdentityOidcAuthRecord) => (rec.encryptedCaCertificate ? ctx.vault.decrypt(rec.encryptedCaCertificate, caCertContext(rec.id)) : "");
 
     app.post(path, { onRequest }, async (req) => {
@@ -138,10 +136,26 @@ export function registerIdentityOidcAuthRoutes(app: FastifyInstance, ctx: Contex
         const actor = req.infisicalActor!;
         const identity = identityOf(ctx.store.state, actor, identityId);
         if (identity.authMethods.includes(OIDC_AUTH)) throw inf.badRequest("Failed to add OIDC Auth to already configured identity");
-        if (body.accessTokenMaxTTL > 0 && body.accessTokenTTL > body.accessTokenMaxTTL) throw inf.badRequest("Access token TTL cannot be greater than max TTL");
+        checkAttachTtl(body);
         requireOrgPermission(actor, identity.orgId, "create", "identity");
-        const ips = reformatTrustedIps(body.accessTokenTrustedIps, planOf(identity.orgId));
-        await blockLocalAndPrivateIpAddresses(body.oidcDiscoveryUrl, ctx.allowInternalIpConnections);
+        const plan = planOf(ctx, identity.orgId);
+        let { oidcDiscoveryUrl, caCert, boundIssuer, boundAudiences } = body;
+        if (body.templateId) {
+            if (!plan.machineIdentityAuthTemplates) throw inf.badRequest(TEMPLATE_PLAN);
+            requireOrgPermission(actor, identity.orgId, "attach-templates", SUBJECT.authTemplate);
+            const template = findOidcTemplate(ctx.store.state, identity.orgId, body.templateId);
+            if (!template) throw inf.notFound(`OIDC auth template with ID '${body.templateId}' not found`);
+            const fields = readTemplateFields(ctx.vault, template);
+            oidcDiscoveryUrl = fields.oidcDiscoveryUrl;
+            boundIssuer = fields.boundIssuer;
+            boundAudiences = fields.boundAudiences ?? "";
+            caCert = fields.caCert || "";
+            if (!body.boundSubject && Object.keys(body.boundClaims).length === 0) throw inf.badRequest(TEMPLATE_BINDING);
+        }
+        if (!oidcDiscoveryUrl || !boundIssuer) throw inf.badRequest(REQUIRED_WITHOUT_TEMPLATE);
+        const resolved = { oidcDiscoveryUrl, boundIssuer, caCert: caCert ?? "", boundAudiences: boundAudiences ?? "" };
+        const ips = reformatTrustedIps(body.accessTokenTrustedIps, plan);
+        await blockLocalAndPrivateIpAddresses(resolved.oidcDiscoveryUrl, ctx.allowInternalIpConnections);
 
         const rec = await ctx.store.update((draft) => {
             const current = identityOf(draft, actor, identityId);
@@ -151,10 +165,11 @@ export function registerIdentityOidcAuthRoutes(app: FastifyInstance, ctx: Contex
             const record: IdentityOidcAuthRecord = {
                 id,
                 identityId,
-                oidcDiscoveryUrl: body.oidcDiscoveryUrl,
-                encryptedCaCertificate: ctx.vault.encrypt(body.caCert, caCertContext(id)),
-                boundIssuer: body.boundIssuer,
-                boundAudiences: body.boundAudiences,
+                templateId: body.templateId ?? null,
+                oidcDiscoveryUrl: resolved.oidcDiscoveryUrl,
+                encryptedCaCertificate: ctx.vault.encrypt(resolved.caCert, caCertContext(id)),
+                boundIssuer: resolved.boundIssuer,
+                boundAudiences: resolved.boundAudiences,
                 boundClaims: body.boundClaims,
                 claimMetadataMapping: body.claimMetadataMapping ?? null,
                 boundSubject: body.boundSubject,
@@ -169,7 +184,7 @@ export function registerIdentityOidcAuthRoutes(app: FastifyInstance, ctx: Contex
             current.authMethods.push(OIDC_AUTH);
             return record;
         });
-        return { identityOidcAuth: view(rec, body.caCert) };
+        return { identityOidcAuth: view(rec, resolved.caCert) };
     });
 
     app.get(path, { onRequest }, async (req) => {
@@ -191,21 +206,44 @@ export function registerIdentityOidcAuthRoutes(app: FastifyInstance, ctx: Contex
         if (!identity.authMethods.includes(OIDC_AUTH)) throw inf.badRequest("Failed to update OIDC Auth");
         const existing = ctx.store.state.infisical.identityOidcAuths.find((a) => a.identityId === identityId);
         if (!existing) throw inf.badRequest("Failed to update OIDC Auth");
-        // The service's check, quirks included: an absent TTL falls back to the stored *max* TTL.
-        const maxTtl = body.accessTokenMaxTTL || existing.accessTokenMaxTTL;
-        if (maxTtl > 0 && (body.accessTokenTTL || existing.accessTokenMaxTTL) > maxTtl) throw inf.badRequest("Access token TTL cannot be greater than max TTL");
+        checkUpdateTtl(body, existing);
         requireOrgPermission(actor, identity.orgId, "edit", "identity");
-        const ips = body.accessTokenTrustedIps ? reformatTrustedIps(body.accessTokenTrustedIps, planOf(identity.orgId)) : undefined;
-        if (body.oidcDiscoveryUrl) await blockLocalAndPrivateIpAddresses(body.oidcDiscoveryUrl, ctx.allowInternalIpConnections);
+        const plan = planOf(ctx, identity.orgId);
+        const { templateId } = body;
+        let { oidcDiscoveryUrl, caCert, boundIssuer, boundAudiences } = body;
+        // The UI re-sends the current templateId on every save: only a link change needs the template checks.
+        if (templateId && templateId !== existing.templateId) {
+            if (!plan.machineIdentityAuthTemplates) throw inf.badRequest(TEMPLATE_PLAN);
+            requireOrgPermission(actor, identity.orgId, "attach-templates", SUBJECT.authTemplate);
+            const template = findOidcTemplate(ctx.store.state, identity.orgId, templateId);
+            if (!template) throw inf.notFound(`OIDC auth template with ID '${templateId}' not found`);
+            const fields = readTemplateFields(ctx.vault, template);
+            oidcDiscoveryUrl = fields.oidcDiscoveryUrl;
+            boundIssuer = fields.boundIssuer;
+            boundAudiences = fields.boundAudiences ?? "";
+            caCert = fields.caCert ?? "";
+        } else if (templateId === undefined && existing.templateId) {
+            if (oidcDiscoveryUrl !== undefined || boundIssuer !== undefined || boundAudiences !== undefined || caCert !== undefined) throw inf.badRequest(TEMPLATE_MANAGED);
+        }
+        // A linked identity must always carry its own principal binding.
+        const templateIdAfterUpdate = templateId === undefined ? existing.templateId : templateId;
+        if (templateIdAfterUpdate) {
+            const subject = body.boundSubject !== undefined ? body.boundSubject : (existing.boundSubject ?? "");
+            const boundClaims = body.boundClaims !== undefined ? body.boundClaims : (existing.boundClaims ?? {});
+            if (!subject && Object.keys(boundClaims).length === 0) throw inf.badRequest(TEMPLATE_BINDING);
+        }
+        const ips = body.accessTokenTrustedIps ? reformatTrustedIps(body.accessTokenTrustedIps, plan) : undefined;
+        if (oidcDiscoveryUrl) await blockLocalAndPrivateIpAddresses(oidcDiscoveryUrl, ctx.allowInternalIpConnections);
 
         const rec = await ctx.store.update((draft) => {
             identityOf(draft, actor, identityId);
             const record = draft.infisical.identityOidcAuths.find((a) => a.identityId === identityId);
             if (!record) throw inf.badRequest("Failed to update OIDC Auth");
-            const { caCert, accessTokenTrustedIps: _ips, ...fields } = body;
-            for (const [key, value] of Object.entries(fields)) {
+            const { caCert: _ca, accessTokenTrustedIps: _ips, templateId: _t, oidcDiscoveryUrl: _u, boundIssuer: _i, boundAudiences: _a, ...fields } = body;
+            for (const [key, value] of Object.entries({ ...fields, oidcDiscoveryUrl, boundIssuer, boundAudiences })) {
                 if (value !== undefined) (record as unknown as Record<string, unknown>)[key] = value;
             }
+            if (templateId !== undefined) record.templateId = templateId;
             if (ips) record.accessTokenTrustedIps = ips;
             if (caCert !== undefined) record.encryptedCaCertificate = ctx.vault.encrypt(caCert, caCertContext(record.id));
             record.updatedAt = new Date().toISOString();
@@ -219,7 +257,7 @@ export function registerIdentityOidcAuthRoutes(app: FastifyInstance, ctx: Contex
         const actor = req.infisicalActor!;
         const identity = identityOf(ctx.store.state, actor, identityId, "Failed to find identity");
         if (!identity.authMethods.includes(OIDC_AUTH)) throw inf.badRequest("The identity does not have OIDC auth");
-        requireOrgPermission(actor, identity.orgId, "edit", "identity");
+        requireRevokePermission(ctx.store.state, actor, identity, "oidc auth");
 
         const rec = await ctx.store.update((draft) => {
             const current = identityOf(draft, actor, identityId, "Failed to find identity");

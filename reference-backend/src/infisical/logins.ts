@@ -1,5 +1,6 @@
 /**
- * Machine-identity logins, which need no Authorization header:
+ * Machine-identity logins by universal auth and OIDC auth, which need no Authorization header (the Kubernetes and
+ * AWS IAM logins live with their auth methods, identity-kubernetes-auth.ts and identity-aws-auth.ts):
  *
  * - `POST /api/v1/auth/universal-auth/login` {clientId, clientSecret} (services/identity-ua): unknown client id
  *   404, client secret used from an untrusted IP 403, wrong secret 401 "Invalid credentials".
@@ -9,28 +10,26 @@
  *   expiry and issuer (boundIssuer), then boundSubject (403), boundAudiences and boundClaims (401), with the
  *   service's messages. Values are matched exactly or as picomatch globs; comma lists allow any of their items.
  *
- * Both answer {accessToken, expiresIn, accessTokenMaxTTL, tokenType: "Bearer"}; the access token is an HS256 JWT
- * that expires after the auth method's access-token TTL (never when it is 0).
+ * Both take an optional organizationSlug (access-tokens.ts) and answer {accessToken, expiresIn, accessTokenMaxTTL,
+ * tokenType: "Bearer"}.
  */
-import { randomUUID } from "crypto";
 import * as https from "https";
 import type { FastifyInstance } from "fastify";
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from "jose";
 import picomatch from "picomatch";
 import { z } from "zod";
-import type { Context } from "../context";
+import { trustedCas, type Context } from "../context";
 import { inf, InfisicalError } from "../errors";
 import { isTrusted } from "../ip";
 import { getJson } from "../outgoing";
 import { verifySecret } from "../secrets";
-import type { AccessTokenRecord, State } from "../store";
+import { issueAccessToken, loginScope, organizationSlugSchema } from "./access-tokens";
 import { jsonBody, parse } from "./common";
 import { caCertContext, OIDC_AUTH } from "./identity-oidc-auth";
 import { blockLocalAndPrivateIpAddresses } from "./url-guard";
-import { AUTH_TOKEN_TYPE, signToken } from "./tokens";
 
-const uaLoginSchema = z.object({ clientId: z.string().trim(), clientSecret: z.string().trim() });
-const oidcLoginSchema = z.object({ identityId: z.string().trim(), jwt: z.string().trim(), subOrganizationName: z.string().optional() });
+const uaLoginSchema = z.object({ clientId: z.string().trim(), clientSecret: z.string().trim(), organizationSlug: organizationSlugSchema });
+const oidcLoginSchema = z.object({ identityId: z.string().trim(), jwt: z.string().trim(), organizationSlug: organizationSlugSchema });
 
 type ClaimValue = string | number | boolean | string[];
 
@@ -50,9 +49,23 @@ export function audienceMatches(aud: unknown, policy: string): boolean {
     return aud === policy || picomatch.isMatch(aud, policy);
 }
 
-/** `a.b.c` lookup in the token claims (Infisical's getValueByDot). */
-function valueByDot(obj: Record<string, unknown>, key: string): unknown {
-    return key.split(".").reduce<unknown>((o, k) => (o !== null && typeof o === "object" ? (o as Record<string, unknown>)[k] : undefined), obj);
+/**
+ * Infisical's getValueByDot (backend/src/lib/template/dot-access.ts): walks `a.b.c` through plain objects only
+ * (an array on the way ends the walk: no `groups.0`), reads own properties only (`Object.hasOwn`: nothing
+ * inherited, so `constructor` or `__proto__` find nothing), and returns the value only when it is a string, number,
+ * boolean or an array of strings; anything else (an object, null, a mixed array) counts as absent, which the login
+ * answers with 401 "token has no <claim> field".
+ */
+export function valueByDot(obj: Record<string, unknown>, path: string): ClaimValue | undefined {
+    let current: unknown = obj;
+    for (const part of path.split(".")) {
+        if (typeof current !== "object" || current === null || Array.isArray(current)) return undefined;
+        if (!Object.hasOwn(current, part)) return undefined;
+        current = (current as Record<string, unknown>)[part];
+    }
+    if (typeof current === "string" || typeof current === "number" || typeof current === "boolean") return current;
+    if (Array.isArray(current) && current.every((item) => typeof item === "string")) return current as string[];
+    return undefined;
 }
 
 function denied(message: string): InfisicalError {
@@ -81,34 +94,6 @@ function verificationError(err: unknown, kid: string | undefined, boundIssuer: s
     return denied(`Failed to retrieve signing key from OIDC provider: ${err instanceof Error ? err.message : String(err)}`);
 }
 
-async function issueAccessToken(
-    ctx: Context,
-    draftChange: (draft: State, record: AccessTokenRecord) => void,
-    record: Omit<AccessTokenRecord, "id" | "createdAt" | "expiresAt">,
-    extraClaims: Record<string, unknown> = {},
-): Promise<{ accessToken: string; expiresIn: number; accessTokenMaxTTL: number; tokenType: "Bearer" }> {
-    const now = Date.now();
-    const full: AccessTokenRecord = {
-        ...record,
-        id: randomUUID(),
-        createdAt: new Date(now).toISOString(),
-        expiresAt: record.accessTokenTTL > 0 ? new Date(now + record.accessTokenTTL * 1000).toISOString() : null,
-    };
-    await ctx.store.update((draft) => {
-        // Forget tokens that expired (they fail on their JWT expiry anyway).
-        draft.infisical.accessTokens = draft.infisical.accessTokens.filter((t) => t.expiresAt === null || Date.parse(t.expiresAt) > now);
-        draft.infisical.accessTokens.push(full);
-        draftChange(draft, full);
-    });
-    const accessToken = await signToken(
-        ctx.jwtSecret,
-        { authTokenType: AUTH_TOKEN_TYPE.identity, identityId: full.identityId, identityAccessTokenId: full.id, ...extraClaims },
-        full.accessTokenTTL,
-        now,
-    );
-    return { accessToken, expiresIn: full.accessTokenTTL, accessTokenMaxTTL: full.accessTokenMaxTTL, tokenType: "Bearer" };
-}
-
 export function registerLoginRoutes(app: FastifyInstance, ctx: Context): void {
     app.post("/api/v1/auth/universal-auth/login", async (req) => {
         const body = parse(uaLoginSchema, jsonBody(req));
@@ -116,6 +101,9 @@ export function registerLoginRoutes(app: FastifyInstance, ctx: Context): void {
         if (!ua) throw inf.notFound("No identity with specified client ID was found");
         if (!isTrusted(req.ip, ua.clientSecretTrustedIps)) throw inf.forbidden("You are not allowed to access this resource from the current IP address");
         if (!(await verifySecret(body.clientSecret, ua.clientSecretHash))) throw inf.unauthorized("Invalid credentials");
+        const identity = ctx.store.state.infisical.identities.find((i) => i.id === ua.identityId);
+        if (!identity) throw inf.unauthorized("Invalid credentials");
+        const subOrganizationId = loginScope(ctx.store.state, identity, body.organizationSlug);
         return issueAccessToken(
             ctx,
             (draft) => {
@@ -124,6 +112,7 @@ export function registerLoginRoutes(app: FastifyInstance, ctx: Context): void {
             {
                 identityId: ua.identityId,
                 authMethod: "universal-auth",
+                subOrganizationId,
                 trustedIps: ua.accessTokenTrustedIps,
                 accessTokenTTL: ua.accessTokenTTL,
                 accessTokenMaxTTL: ua.accessTokenMaxTTL,
@@ -147,7 +136,7 @@ export function registerLoginRoutes(app: FastifyInstance, ctx: Context): void {
         await blockLocalAndPrivateIpAddresses(auth.oidcDiscoveryUrl, ctx.allowInternalIpConnections);
         let discovery: unknown;
         try {
-            discovery = await getJson(`${auth.oidcDiscoveryUrl}/.well-known/openid-configuration`, { timeoutMs: ctx.outgoingTimeoutMs, ca: useCa ? caCert : undefined });
+            discovery = await getJson(`${auth.oidcDiscoveryUrl}/.well-known/openid-configuration`, { timeoutMs: ctx.outgoingTimeoutMs, ca: trustedCas(ctx, useCa ? caCert : undefined) });
         } catch (err) {
             throw denied(`Failed to fetch OIDC discovery document from ${auth.oidcDiscoveryUrl}. ${err instanceof Error ? err.message : String(err)}`);
         }
@@ -169,7 +158,7 @@ export function registerLoginRoutes(app: FastifyInstance, ctx: Context): void {
         try {
             const jwks = createRemoteJWKSet(new URL(jwksUri), {
                 timeoutDuration: ctx.outgoingTimeoutMs,
-                agent: useCa && jwksUri.startsWith("https:") ? new https.Agent({ ca: caCert }) : undefined,
+                agent: jwksUri.startsWith("https:") && trustedCas(ctx, useCa ? caCert : undefined) ? new https.Agent({ ca: trustedCas(ctx, useCa ? caCert : undefined) }) : undefined,
             });
             tokenData = (await jwtVerify(body.jwt, jwks, { issuer: auth.boundIssuer })).payload;
         } catch (err) {
@@ -193,6 +182,7 @@ export function registerLoginRoutes(app: FastifyInstance, ctx: Context): void {
             if (!value) throw denied(`token has no ${claim} field`);
             filteredClaims[name] = String(value);
         }
+        const subOrganizationId = loginScope(ctx.store.state, identity, body.organizationSlug);
 
         return issueAccessToken(
             ctx,
@@ -203,6 +193,7 @@ export function registerLoginRoutes(app: FastifyInstance, ctx: Context): void {
             {
                 identityId: auth.identityId,
                 authMethod: OIDC_AUTH,
+                subOrganizationId,
                 trustedIps: auth.accessTokenTrustedIps,
                 accessTokenTTL: auth.accessTokenTTL,
                 accessTokenMaxTTL: auth.accessTokenMaxTTL,

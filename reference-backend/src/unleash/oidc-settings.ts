@@ -22,6 +22,7 @@ import type { Context } from "../context";
 import { UNLEASH_PREFIX } from "../context";
 import { UnleashApiError } from "../errors";
 import { getJson } from "../outgoing";
+import { trustedCas } from "../context";
 import { sameSecret } from "../secrets";
 import type { UnleashInstanceRecord, UnleashTokenKind } from "../store";
 import { checkJoi, checkSchema, SETTING_NAMES, UnleashBadData, type Settings } from "./settings-validation";
@@ -158,7 +159,7 @@ export function registerUnleashRoutes(app: FastifyInstance, ctx: Context): void 
             const docUrl = url.includes("/.well-known/") ? url : `${url.replace(/\/+$/, "")}/.well-known/openid-configuration`;
             let ok = false;
             try {
-                const doc = url ? await getJson(docUrl, { timeoutMs: ctx.outgoingTimeoutMs }) : undefined;
+                const doc = url ? await getJson(docUrl, { timeoutMs: ctx.outgoingTimeoutMs, ca: trustedCas(ctx) }) : undefined;
                 ok = typeof doc === "object" && doc !== null && typeof (doc as { issuer?: unknown }).issuer === "string";
             } catch {
                 ok = false;

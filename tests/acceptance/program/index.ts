@@ -28,6 +28,7 @@ if (kind === "identity") {
     exports.identityId = auth.identityId;
     exports.accessTokenTTL = auth.accessTokenTTL;
     exports.boundSubject = auth.boundSubject;
+    exports.unsupportedSettings = auth.unsupportedSettings;
 } else if (kind === "sso") {
     const sso = new OidcSsoConfig("sso", {
         organizationId: config.require("organizationId"),
