@@ -6,7 +6,8 @@
  * what drift detection costs (one read per resource), and it is why it is faster than
  * `pulumi preview --refresh`, which also runs the program and diffs every resource against its inputs.
  */
-import deepEqual from "deep-equal";
+import { HASH_KEY } from "../provider/engine/model";
+import { sameValue } from "../provider/engine/equal";
 import { descriptionOf, isDriftRelevant, pulumiCommandFor, readStack, ResourceRead, StackReadError } from "./stack-read";
 
 /** What happened to a resource since the last `pulumi up`. */
@@ -79,7 +80,7 @@ function isSecretValue(value: unknown): boolean {
 
 /**
  * Field-by-field comparison of the state before and after the refresh read. Secret values arrive masked, so a
- * secret's change is told by its salted hash output (`<field>Hash`, kept by the providers of this package), else by
+ * secret's change is told by its hash output (`<field>Hash`, kept by the providers of this package), else by
  * the engine's list of changed keys when it gives one. Fields for which `relevant` says false (output-only fields
  * such as ids and timestamps) are never drift; the refresh still records their new values.
  */
@@ -94,14 +95,15 @@ export function fieldDrifts(
     for (const field of [...keys].sort()) {
         if (isInternalField(field) || !relevant(field)) continue;
         if (field.endsWith("Hash") && keys.has(field.slice(0, -"Hash".length))) continue; // reported with its field
+        if (field === HASH_KEY) continue; // the key of those hashes: not a setting
         const desired = before[field];
         const live = after[field];
         const secret = isSecretValue(desired) || isSecretValue(live);
         const hash = `${field}Hash`;
         const changed = !secret
-            ? !deepEqual(desired, live, { strict: true })
+            ? !sameValue(desired, live)
             : keys.has(hash)
-              ? !deepEqual(before[hash], after[hash], { strict: true })
+              ? !sameValue(before[hash], after[hash])
               : (changedKeys ?? []).includes(field);
         if (changed) {
             drifts.push({ field, desired: secret ? SECRET_MASK : desired, live: secret ? SECRET_MASK : live, secret });

@@ -16,10 +16,10 @@
  * Nothing here ever puts a credential into a message, an output or the serialized provider.
  */
 import { createHash } from "crypto";
-import { decodeJwt } from "jose";
 import { ApiError, NetworkError, ProviderError } from "./http/errors";
 import { HttpClient, RetryPolicy, TlsSettings } from "./http/client";
 import { HintFn, infisicalHint, unleashHint } from "./auth/hints";
+import { decodeJwt } from "./auth/jwt";
 import { AUTH_METHODS } from "./auth/methods";
 import { authProblem, ResolvedAuth, resolveAuth } from "./auth/resolve";
 import { LoginSession } from "./auth/session";

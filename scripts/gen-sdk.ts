@@ -20,7 +20,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { z } from "zod";
 import { engineInputsOf, ENGINE_OUTPUT_DOCS, type EngineInput } from "../provider/engine/engine-inputs";
-import { hashField, TARGET_URL } from "../provider/engine/engine";
+import { HASH_KEY, hashField, TARGET_URL } from "../provider/engine/engine";
 import { OWNER_INPUT, UNSUPPORTED } from "../provider/engine/model";
 import type { FieldRule, ResourceDescription } from "../provider/engine/types";
 import { descriptions } from "../provider/resources";
@@ -204,6 +204,8 @@ export function sdkResource(desc: ResourceDescription): SdkResource {
     const hashes: SdkProperty[] = rules
         .filter(([, rule]) => rule.secret && !rule.computed)
         .map(([name]) => ({ name: hashField(name), doc: ENGINE_OUTPUT_DOCS.secretHash(name), isArg: false, required: false, inputType: "string", output: STRING, secret: false }));
+    // The hashes' key is a secret output: encrypted in the state like the secrets it hashes.
+    if (hashes.length > 0) hashes.push({ name: HASH_KEY, doc: ENGINE_OUTPUT_DOCS.hashKey(), isArg: false, required: false, inputType: "string", output: STRING, secret: true });
     const target: SdkProperty = { name: TARGET_URL, doc: ENGINE_OUTPUT_DOCS.targetUrl(desc), isArg: false, required: false, inputType: "string", output: STRING, secret: false };
     const versioned = rules.filter(([, rule]) => rule.availableOn !== undefined).map(([name]) => name);
     const unsupported: SdkProperty[] = versioned.length

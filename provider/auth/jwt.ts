@@ -2,8 +2,14 @@
  * Checks of a JWT before it is sent to a login: it must be a JWT, and not expired (CI tokens live minutes; an expired
  * one would only come back as the server's "jwt expired"). Decoded with jose, never verified here: the server does that.
  */
-import { decodeJwt } from "jose";
 import { ProviderError } from "../http/errors";
+
+/**
+ * jose's `decodeJwt` from its own entry (`jose/jwt/decode`: 7 modules, where the whole of jose loads 83 and is
+ * needed only by the opt-in discovery check); its type is the main entry's.
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const decodeJwt: typeof import("jose").decodeJwt = require("jose/jwt/decode").decodeJwt;
 
 /** Seconds of slack: a token that expires in the next moment will have expired when the server checks it. */
 const SKEW_SECONDS = 5;

@@ -4,7 +4,7 @@
  * key usable for the chosen signing algorithm (imported with `jose`, so a key that exists but cannot verify that
  * algorithm does not count). Failures are returned as check failures on the field they concern.
  */
-import { importJWK, type JWK } from "jose";
+import type { JWK } from "jose";
 import { HttpClient } from "../http/client";
 import { ApiError, NetworkError } from "../http/errors";
 import { url as normalizeUrl } from "./normalize";
@@ -48,6 +48,9 @@ export async function keyUsableFor(jwk: JWK, alg: string): Promise<boolean> {
     if (jwk.alg !== undefined && jwk.alg !== alg) return false;
     if (jwk.d !== undefined) return false; // a private key has no business in a published JWKS
     try {
+        // Loaded on use (this check is opt-in): jose's key import alone, not the whole library.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { importJWK } = require("jose/key/import") as Pick<typeof import("jose"), "importJWK">;
         await importJWK(jwk, alg);
         return true;
     } catch {

@@ -1,6 +1,6 @@
 /**
  * The inputs the engine adds to every resource besides its API settings (`connection`, `adoptExisting`,
- * `verifyDiscovery`, `acceptRisks`), and the docs of the outputs it adds (`targetUrl`, `<secret>Hash`): one list,
+ * `verifyDiscovery`, `acceptRisks`), and the docs of the outputs it adds (`targetUrl`, `<secret>Hash`, `hashKey`): one list,
  * read by the typed classes' generator (scripts/gen-sdk.ts) so that these fields are described once, like the
  * resources' own fields. Adding an engine input = one entry here (then `npm run gen`), plus its handling in the engine.
  */
@@ -75,6 +75,10 @@ export const ENGINE_OUTPUT_DOCS = {
         `Settings the server's version does not have (of ${fields.map((f) => `\`${f}\``).join(", ")}): its answers lack them, so they are ` +
         "not applied there and changes to them are not planned. Absent when the server has them all.",
     secretHash: (field: string): string =>
-        `Salted scrypt hash of \`${field}\` as last applied or read: how a change of it shows in previews, refreshes and ` +
-        "drift reports, which mask the value itself.",
+        `Hash of \`${field}\` as last applied or read (an HMAC-SHA256 under the resource's random \`hashKey\`; states written by ` +
+        "earlier versions hold a salted scrypt hash, kept while the value is unchanged): how a change of it shows in previews, refreshes " +
+        "and drift reports, which mask the value itself. Useless for guessing the value without the key.",
+    hashKey: (): string =>
+        "Random key of this resource's secret hashes, made when the first one is and kept from then on. Stored encrypted and a " +
+        "secret output, like the secrets themselves.",
 };

@@ -28,7 +28,7 @@ import { redact } from "./secrets";
 import type { ResourceDescription } from "./types";
 import { withoutInternal } from "./values";
 
-export { ENGINE_INPUTS, hashField, TARGET_URL } from "./model";
+export { ENGINE_INPUTS, HASH_KEY, hashField, TARGET_URL } from "./model";
 export type { DiffDetail, EngineDiffResult } from "./plan";
 
 type Props = Record<string, unknown>;

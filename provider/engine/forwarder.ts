@@ -2,17 +2,30 @@
  * The serialized providers.
  *
  * `pulumi.dynamic.Resource` serializes its provider object with the SDK's closure serializer and stores the text
- * in the state as `__provider`, in plain text (pulumi/pulumi#8265). So these objects are deliberately tiny and
- * capture nothing but a kind name: every method loads the real implementation at run time, by package name, from
- * the Pulumi program's directory (the dynamic-provider process runs with the program's directory as cwd), and
- * forwards the call. No zod schema, no `pulumi.*` object, no credential and no machine path ends up in the state.
+ * in the state as `__provider`, in plain text (pulumi/pulumi#8265), twice per resource (inputs and outputs). So the
+ * provider objects capture nothing but a kind name, and each is the whole exports of its own module
+ * (provider/providers/<kind>.ts, exported as `pulumi-oidc-settings/providers/<Kind>`). What the serializer makes of it
+ * depends on where the package is:
  *
- * Resolution: `require("pulumi-oidc-settings/runtime")` relative to the process's cwd, which finds the
+ * - installed (in a node_modules directory, as users have it): the serializer captures a module of a package by
+ *   reference, mapping its file back through the package's "exports", so `__provider` is
+ *   `const provider = require("pulumi-oidc-settings/providers/<Kind>")` in the SDK's ~250-byte wrapper. The
+ *   dynamic-provider process runs with the program's directory as cwd and loads it from there. If the package is not
+ *   installed where `pulumi` runs, Node's "Cannot find module 'pulumi-oidc-settings/providers/<Kind>'" says so.
+ * - reached some other way (a program inside this repository through the package's self-reference, a linked or
+ *   workspace package): the object is serialized by value, ~2.5 KB: every method is a one-line call into one loader
+ *   that requires `pulumi-oidc-settings/runtime` from the program's directory and forwards the call.
+ *
+ * Both texts must keep working for as long as states hold them: `pulumi-oidc-settings/runtime` and
+ * `pulumi-oidc-settings/providers/<Kind>` are public entry points. No zod schema, no `pulumi.*` object, no credential
+ * and no machine path ends up in the state.
+ *
+ * Resolution of the runtime: `require("pulumi-oidc-settings/runtime")` relative to the process's cwd, which finds the
  * package in the program's node_modules, or the package itself through its "exports" (self-reference) for
  * programs inside this repository. The environment variable PULUMI_OIDC_SETTINGS_RUNTIME may name another module
  * path or specifier (for unusual layouts).
  *
- * Everything inside these functions must be self-contained: the serializer captures free variables.
+ * Everything inside makeForwarder's functions must be self-contained: the serializer captures free variables.
  */
 import type * as pulumi from "@pulumi/pulumi";
 
@@ -42,9 +55,18 @@ export function makeForwarder(kind: string): pulumi.dynamic.ResourceProvider {
     };
 }
 
-/** One module-level instance per resource type: the SDK caches each object's serialization. */
+/**
+ * The provider object of each resource type: the exports of its module in provider/providers (one instance each, which
+ * the SDK also needs to serialize each only once). Read on use: those modules import this one.
+ */
 export const forwarders = {
-    OidcSsoConfig: makeForwarder("OidcSsoConfig"),
-    IdentityOidcAuth: makeForwarder("IdentityOidcAuth"),
-    UnleashOidcSettings: makeForwarder("UnleashOidcSettings"),
-} as const;
+    get OidcSsoConfig(): pulumi.dynamic.ResourceProvider {
+        return require("../providers/oidc-sso-config");
+    },
+    get IdentityOidcAuth(): pulumi.dynamic.ResourceProvider {
+        return require("../providers/identity-oidc-auth");
+    },
+    get UnleashOidcSettings(): pulumi.dynamic.ResourceProvider {
+        return require("../providers/unleash-oidc-settings");
+    },
+};

@@ -3,7 +3,7 @@
  * settings, how a field is named in requests and responses, how two values compare, what goes in a request body, what
  * identifies the object. Pure: no I/O, no state.
  */
-import deepEqual from "deep-equal";
+import { sameValue } from "./equal";
 import { ENGINE_INPUT_DEFS } from "./engine-inputs";
 import type { FieldRule, ResourceDescription } from "./types";
 import { stringsIn } from "./secrets";
@@ -23,10 +23,12 @@ export const UNSUPPORTED = "unsupportedSettings";
  */
 export const OWNER_INPUT = "__resourceUrn";
 
-/** Output holding the salted hash of a secret field's value: how a change of it shows in events that mask secrets. */
+/** Output holding the hash of a secret field's value: how a change of it shows in events that mask secrets. */
 export function hashField(field: string): string {
     return `${field}Hash`;
 }
+/** Secret output: the resource's random key of its secrets' HMAC hashes (see secrets.ts). */
+export const HASH_KEY = "hashKey";
 
 /** Connection fields that are credentials (never shown); the URL fields are not secret. */
 export const CREDENTIAL_KEYS = ["token", "clientId", "clientSecret", "apiToken", "serviceAccountToken"] as const;
@@ -77,7 +79,7 @@ export class ResourceModel {
     }
 
     same(field: string, a: unknown, b: unknown): boolean {
-        return deepEqual(this.canonical(field, a), this.canonical(field, b), { strict: true });
+        return sameValue(this.canonical(field, a), this.canonical(field, b));
     }
 
     /** Whether an API answer shows that the server's version lacks the field (see FieldRule.availableOn). */

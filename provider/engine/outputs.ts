@@ -5,15 +5,16 @@
  * - computed fields from the API's answer (ids, timestamps);
  * - for a setting the server derives from another (Unleash: role id → role, and the id wins), the source field shows
  *   the effective live value, so a change behind Pulumi's back is drift on the field the user wrote;
- * - `<field>Hash` for every secret: a salted scrypt hash (the salt kept across reads, so an unchanged value keeps
- *   its hash). Events and diffs mask secret values; the hash is how a change of one shows in a refresh;
+ * - `<field>Hash` for every secret: an HMAC of the value under the resource's random key (`hashKey`, a secret output
+ *   kept across reads and updates, so an unchanged value keeps its hash; an older version's scrypt hash is kept while
+ *   the value is unchanged). Events and diffs mask secret values; the hash is how a change of one shows in a refresh;
  * - `unsupportedSettings`: settings the program sets that the server's version lacks (see FieldRule.availableOn),
  *   kept from the previous state while no answer says otherwise;
  * - `targetUrl`, and the engine inputs given (`connection` as a secret output, `adoptExisting`, ...).
  */
 import { currentUrn } from "./log";
-import { hashSecret, matchesHash, saltOf } from "./secrets";
-import { ENGINE_INPUTS, hashField, OWNER_INPUT, ResourceModel, TARGET_URL, UNSUPPORTED } from "./model";
+import { hashSecret, isHashKey, matchesHash, newHashKey } from "./secrets";
+import { ENGINE_INPUTS, HASH_KEY, hashField, OWNER_INPUT, ResourceModel, TARGET_URL, UNSUPPORTED } from "./model";
 import { compact } from "./values";
 
 type Props = Record<string, unknown>;
@@ -42,10 +43,13 @@ export async function outputsFrom(model: ResourceModel, obj: Props | undefined, 
             if (previous[field] === undefined && out[field] !== undefined && model.same(field, out[field], undefined) && !model.isManaged(inputs, field)) delete out[field];
         }
     }
+    // The key is made once, with the resource's first secret hash, and kept from then on.
+    let key = isHashKey(previous?.[HASH_KEY]) ? (previous[HASH_KEY] as string) : undefined;
     for (const field of model.secrets) {
         const value = out[field];
-        if (typeof value === "string" && value !== "") out[hashField(field)] = await hashFor(value, previous, field);
+        if (typeof value === "string" && value !== "") out[hashField(field)] = await hashFor(value, previous, field, () => (key ??= newHashKey()));
     }
+    if (key) out[HASH_KEY] = key;
     // Only settings the program sets to something are listed: one it leaves empty is no concern (and a stack of an
     // older version refreshes with no new output).
     const unsupported = model.unsupportedIn(previous);
@@ -72,11 +76,15 @@ export function desiredSettings(model: ResourceModel, inputs: Props): Props {
 }
 
 /**
- * The hash to record for a secret's value: the recorded one when the value is the one recorded with it (no scrypt on
- * the steady path of refresh and up), else a new hash with the recorded salt.
+ * The hash to record for a secret's value: the recorded one when the value is the one recorded with it (compared in
+ * plain: the provider receives the state's secrets decrypted; an older version's scrypt hash is verified only when
+ * the state holds no value), else the HMAC under the resource's key.
  */
-async function hashFor(value: string, previous: Props | undefined, field: string): Promise<string> {
+async function hashFor(value: string, previous: Props | undefined, field: string, key: () => string): Promise<string> {
     const prevHash = previous?.[hashField(field)];
-    if (typeof prevHash === "string" && (previous?.[field] === value || (await matchesHash(value, prevHash)))) return prevHash;
-    return hashSecret(value, saltOf(prevHash));
+    if (typeof prevHash === "string") {
+        const recorded = previous?.[field];
+        if (typeof recorded === "string" ? recorded === value : await matchesHash(value, prevHash, previous?.[HASH_KEY])) return prevHash;
+    }
+    return hashSecret(value, key());
 }

@@ -3,19 +3,19 @@
  * checked inputs. No request is made.
  *
  * - A managed setting whose canonical form differs is an update; a key field (`forcesReplacement`) a replacement.
- * - Secrets compare the recorded value (encrypted in the state), else its salted hash; they are always masked.
+ * - Secrets compare the recorded value (encrypted in the state), else its hash; they are always masked.
  * - The target URL moving (another address of the same server, or another server) is an update, never a
  *   replacement: update finds out where the object is (see apply.ts). Credentials alone moving is an update that
  *   sends nothing. An unknown connection (preview) is an update at most.
  * - A replacement of the same object (same key, same server: `--replace`, `replaceOnChanges`) deletes first, so that
  *   the old resource's delete never disables the object the new one holds.
  */
-import deepEqual from "deep-equal";
+import { sameValue } from "./equal";
 import type * as pulumi from "@pulumi/pulumi";
 import { normalizeBaseUrl } from "../connection";
 import { recordedTarget, targetOf } from "./api";
 import { info, warn } from "./log";
-import { hashField, ResourceModel, TARGET_URL } from "./model";
+import { HASH_KEY, hashField, ResourceModel, TARGET_URL } from "./model";
 import { MASK, matchesHash } from "./secrets";
 import { containsUnknown, isPlainObject, UNKNOWN, withoutInternal } from "./values";
 
@@ -65,13 +65,13 @@ export async function planChanges(model: ResourceModel, id: string, olds: Props,
         }
         if (secret) {
             const recorded = old[field];
-            const same = typeof desired === "string" && (typeof recorded === "string" ? model.same(field, recorded, desired) : await matchesHash(desired, old[hashField(field)]));
+            const same = typeof desired === "string" && (typeof recorded === "string" ? model.same(field, recorded, desired) : await matchesHash(desired, old[hashField(field)], old[HASH_KEY]));
             if (!same) note(field, !!rule.forcesReplacement, MASK, MASK, true);
             continue;
         }
         const a = model.canonical(field, old[field]);
         const b = model.canonical(field, desired);
-        if (!deepEqual(a, b, { strict: true })) note(field, !!rule.forcesReplacement, a, b, false);
+        if (!sameValue(a, b)) note(field, !!rule.forcesReplacement, a, b, false);
     }
 
     // Where the object lives. Only the URL decides; credentials moving are stored for refresh and delete.
@@ -81,7 +81,7 @@ export async function planChanges(model: ResourceModel, id: string, olds: Props,
         note("connection", false, MASK, MASK, true);
     } else if (oldTarget && newTarget && normalizeBaseUrl(oldTarget) !== newTarget) {
         note(TARGET_URL, false, oldTarget, newTarget, false);
-    } else if (!deepEqual(cleanConnection(old.connection), cleanConnection(neu.connection), { strict: true })) {
+    } else if (!sameValue(cleanConnection(old.connection), cleanConnection(neu.connection))) {
         note("connection", false, MASK, MASK, true);
     }
 

@@ -1,43 +1,63 @@
 /**
- * Secret handling: salted hashes of secret values, masking, and redaction of error text.
+ * Secret handling: the marks that show a secret's change, masking, and redaction of error text.
  *
  * The dynamic provider receives every input in plain text (it does not accept secrets), so everything it logs,
- * throws or returns must be free of them. Beside each secret the state keeps a salted, slow hash: engine events and
- * diffs mask secret values, and the hash is how a change of one still shows; it is useless to recover the value.
+ * throws or returns must be free of them. Engine events and diffs mask secret values, so beside each secret the state
+ * keeps `<field>Hash`, plain, which changes when the value does: how a changed secret shows in a refresh and in
+ * `oidc-drift`. It must not let a reader of the plain state guess a weak secret offline. It is an HMAC-SHA256 of the
+ * value under a random 256-bit key kept per resource as a secret output (`hashKey`, encrypted in the state like the
+ * secret itself): without the key no guess can be checked, and whoever can decrypt the key can decrypt the secret
+ * anyway. It costs microseconds, where the salted scrypt of earlier versions (`scrypt$…`) cost tens of milliseconds of CPU
+ * and 16 MB per hash. Those older hashes are still verified, and kept as they are while the value does not change, so
+ * an upgrade shows no change. docs/provider.md ("Secrets") has the reasoning.
  */
-import { randomBytes, scrypt, timingSafeEqual } from "crypto";
+import { createHmac, randomBytes, scrypt, timingSafeEqual } from "crypto";
 
 export const MASK = "[secret]";
 
-const SCHEME = "scrypt";
-// N=2^14 keeps a hash at a few milliseconds while making offline guessing of weak secrets expensive.
+const HMAC = "hmac-sha256";
+const KEY_BYTES = 32;
+
+/** A new random key for a resource's secret hashes (base64url). */
+export function newHashKey(): string {
+    return randomBytes(KEY_BYTES).toString("base64url");
+}
+
+/** Whether a recorded value is a key this package made. */
+export function isHashKey(value: unknown): value is string {
+    return typeof value === "string" && /^[A-Za-z0-9_-]{43}$/.test(value);
+}
+
+/** `hmac-sha256$<mac b64url>` of the value under the resource's key. */
+export function hashSecret(value: string, key: string): string {
+    return `${HMAC}$${createHmac("sha256", Buffer.from(key, "base64url")).update(value, "utf8").digest("base64url")}`;
+}
+
+// The salted scrypt hashes of earlier versions (0.1.0 and the first 0.2.0 builds): `scrypt$<salt b64url>$<hash b64url>`, N=2^14, r=8, p=1, 32 bytes.
 const SCRYPT = { N: 1 << 14, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
-const KEY_LEN = 32;
 
-function derive(value: string, salt: Buffer): Promise<Buffer> {
-    // Asynchronous: runs on the thread pool, so many resources in one process do not block each other.
-    return new Promise((resolve, reject) => scrypt(value, salt, KEY_LEN, SCRYPT, (err, key) => (err ? reject(err) : resolve(key))));
+function scryptOf(value: string, salt: Buffer): Promise<Buffer> {
+    return new Promise((resolve, reject) => scrypt(value, salt, 32, SCRYPT, (err, key) => (err ? reject(err) : resolve(key))));
 }
 
-/** `scrypt$<salt b64url>$<hash b64url>` of the value, with a fresh random salt unless one is given. */
-export async function hashSecret(value: string, salt?: string): Promise<string> {
-    const saltBytes = salt ? Buffer.from(salt, "base64url") : randomBytes(16);
-    return `${SCHEME}$${saltBytes.toString("base64url")}$${(await derive(value, saltBytes)).toString("base64url")}`;
-}
-
-/** The salt of a stored hash, if it is one of ours. */
-export function saltOf(hash: unknown): string | undefined {
-    if (typeof hash !== "string") return undefined;
+/**
+ * Whether `value` is the value that produced `hash` (constant-time comparison): an HMAC under `key`, or a salted
+ * scrypt hash of an older version (slow: only asked when the state holds no plain value to compare with).
+ */
+export async function matchesHash(value: string, hash: unknown, key?: unknown): Promise<boolean> {
+    if (typeof hash !== "string") return false;
     const parts = hash.split("$");
-    return parts.length === 3 && parts[0] === SCHEME ? parts[1] : undefined;
-}
-
-/** Whether `value` is the value that produced `hash` (constant-time comparison). */
-export async function matchesHash(value: string, hash: unknown): Promise<boolean> {
-    const salt = saltOf(hash);
-    if (!salt || typeof hash !== "string") return false;
-    const expected = Buffer.from(hash.split("$")[2] ?? "", "base64url");
-    const actual = await derive(value, Buffer.from(salt, "base64url"));
+    let expected: Buffer;
+    let actual: Buffer;
+    if (parts.length === 2 && parts[0] === HMAC && isHashKey(key)) {
+        expected = Buffer.from(parts[1], "base64url");
+        actual = Buffer.from(hashSecret(value, key).split("$")[1], "base64url");
+    } else if (parts.length === 3 && parts[0] === "scrypt") {
+        expected = Buffer.from(parts[2], "base64url");
+        actual = await scryptOf(value, Buffer.from(parts[1], "base64url"));
+    } else {
+        return false;
+    }
     return expected.length === actual.length && timingSafeEqual(expected, actual);
 }
 

@@ -32,7 +32,7 @@ export function withoutInternal(props: Record<string, unknown> | undefined): Rec
     return out;
 }
 
-/** Drops undefined members so that JSON and deep-equal agree on what "absent" means. */
+/** Drops undefined members so that JSON and deep comparison agree on what "absent" means. */
 export function compact<T extends Record<string, unknown>>(obj: T): T {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(obj)) {

@@ -75,10 +75,17 @@ export interface OidcSsoConfigState extends Partial<OidcSsoConfigArgs> {
     /** ID of the configuration object in Infisical. */
     configId?: pulumi.Input<string>;
     /**
-     * Salted scrypt hash of `clientSecret` as last applied or read: how a change of it shows in previews, refreshes and
-     * drift reports, which mask the value itself.
+     * Hash of `clientSecret` as last applied or read (an HMAC-SHA256 under the resource's random `hashKey`; states
+     * written by earlier versions hold a salted scrypt hash, kept while the value is unchanged): how a change of it
+     * shows in previews, refreshes and drift reports, which mask the value itself. Useless for guessing the value
+     * without the key.
      */
     clientSecretHash?: pulumi.Input<string>;
+    /**
+     * Random key of this resource's secret hashes, made when the first one is and kept from then on. Stored encrypted
+     * and a secret output, like the secrets themselves.
+     */
+    hashKey?: pulumi.Input<string>;
     /** API base URL (the Infisical site URL) the object lives on. */
     targetUrl?: pulumi.Input<string>;
 }
@@ -87,9 +94,9 @@ const OUTPUTS = [
     "organizationId", "configurationType", "discoveryURL", "issuer", "authorizationEndpoint", "jwksUri",
     "tokenEndpoint", "userinfoEndpoint", "clientId", "clientSecret", "isActive", "allowedEmailDomains",
     "manageGroupMemberships", "jwtSignatureAlgorithm", "adoptExisting", "verifyDiscovery", "acceptRisks", "connection",
-    "configId", "clientSecretHash", "targetUrl",
+    "configId", "clientSecretHash", "hashKey", "targetUrl",
 ] as const;
-const SECRETS = ["clientSecret", "connection"] as const;
+const SECRETS = ["clientSecret", "connection", "hashKey"] as const;
 
 /**
  * The OIDC single sign-on configuration of an Infisical organization. One per organization: creating it where one is
@@ -163,10 +170,17 @@ export class OidcSsoConfig extends pulumi.dynamic.Resource {
     /** ID of the configuration object in Infisical. */
     declare public readonly configId: pulumi.Output<string>;
     /**
-     * Salted scrypt hash of `clientSecret` as last applied or read: how a change of it shows in previews, refreshes and
-     * drift reports, which mask the value itself.
+     * Hash of `clientSecret` as last applied or read (an HMAC-SHA256 under the resource's random `hashKey`; states
+     * written by earlier versions hold a salted scrypt hash, kept while the value is unchanged): how a change of it
+     * shows in previews, refreshes and drift reports, which mask the value itself. Useless for guessing the value
+     * without the key.
      */
     declare public readonly clientSecretHash: pulumi.Output<string>;
+    /**
+     * Random key of this resource's secret hashes, made when the first one is and kept from then on. Stored encrypted
+     * and a secret output, like the secrets themselves.
+     */
+    declare public readonly hashKey: pulumi.Output<string>;
     /** API base URL (the Infisical site URL) the object lives on. */
     declare public readonly targetUrl: pulumi.Output<string>;
 

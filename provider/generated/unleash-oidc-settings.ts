@@ -85,10 +85,17 @@ export interface UnleashOidcSettingsArgs {
 /** State of an {@link UnleashOidcSettings}, for {@link UnleashOidcSettings.get}. */
 export interface UnleashOidcSettingsState extends Partial<UnleashOidcSettingsArgs> {
     /**
-     * Salted scrypt hash of `secret` as last applied or read: how a change of it shows in previews, refreshes and drift
-     * reports, which mask the value itself.
+     * Hash of `secret` as last applied or read (an HMAC-SHA256 under the resource's random `hashKey`; states written by
+     * earlier versions hold a salted scrypt hash, kept while the value is unchanged): how a change of it shows in
+     * previews, refreshes and drift reports, which mask the value itself. Useless for guessing the value without the
+     * key.
      */
     secretHash?: pulumi.Input<string>;
+    /**
+     * Random key of this resource's secret hashes, made when the first one is and kept from then on. Stored encrypted
+     * and a secret output, like the secrets themselves.
+     */
+    hashKey?: pulumi.Input<string>;
     /** Base URL of the Unleash instance (also the resource ID). */
     targetUrl?: pulumi.Input<string>;
 }
@@ -97,9 +104,9 @@ const OUTPUTS = [
     "enabled", "discoverUrl", "clientId", "secret", "autoCreate", "enableSingleSignOut", "defaultRootRole",
     "defaultRootRoleId", "emailDomains", "acrValues", "idTokenSigningAlgorithm", "enableGroupSyncing", "groupJsonPath",
     "addGroupsScope", "enablePkce", "extraScopes", "adoptExisting", "verifyDiscovery", "acceptRisks", "connection",
-    "secretHash", "targetUrl",
+    "secretHash", "hashKey", "targetUrl",
 ] as const;
-const SECRETS = ["secret", "connection"] as const;
+const SECRETS = ["secret", "connection", "hashKey"] as const;
 
 /**
  * The OpenID Connect login settings of an Unleash instance (Enterprise). One per instance: taking over settings that
@@ -183,10 +190,17 @@ export class UnleashOidcSettings extends pulumi.dynamic.Resource {
      */
     declare public readonly connection: pulumi.Output<UnleashConnectionArgs | undefined>;
     /**
-     * Salted scrypt hash of `secret` as last applied or read: how a change of it shows in previews, refreshes and drift
-     * reports, which mask the value itself.
+     * Hash of `secret` as last applied or read (an HMAC-SHA256 under the resource's random `hashKey`; states written by
+     * earlier versions hold a salted scrypt hash, kept while the value is unchanged): how a change of it shows in
+     * previews, refreshes and drift reports, which mask the value itself. Useless for guessing the value without the
+     * key.
      */
     declare public readonly secretHash: pulumi.Output<string>;
+    /**
+     * Random key of this resource's secret hashes, made when the first one is and kept from then on. Stored encrypted
+     * and a secret output, like the secrets themselves.
+     */
+    declare public readonly hashKey: pulumi.Output<string>;
     /** Base URL of the Unleash instance (also the resource ID). */
     declare public readonly targetUrl: pulumi.Output<string>;
 

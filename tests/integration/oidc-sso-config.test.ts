@@ -57,7 +57,7 @@ describe("OidcSsoConfig lifecycle", () => {
             targetUrl: ready.infisical.url.replace(/\/+$/, ""),
         });
         expect(typeof res.state?.configId).toBe("string");
-        expect(res.state?.clientSecretHash).toMatch(/^scrypt\$/);
+        expect(res.state?.clientSecretHash).toMatch(/^hmac-sha256\$/);
 
         const live = await direct().getSso();
         expect(live.status).toBe(200);
@@ -172,7 +172,7 @@ describe("OidcSsoConfig adoption and get", () => {
         expect(got.props).toMatchObject({ organizationId: o.id, configurationType: "discoveryURL", isActive: true });
         // Infisical returns the client secret: it is read (a secret output) with its hash, so its drift shows.
         expect(got.props?.clientSecret).toBe(SECRET_1); // the adopted configuration carries the secret applied above
-        expect(got.props?.clientSecretHash).toMatch(/^scrypt\$/);
+        expect(got.props?.clientSecretHash).toMatch(/^hmac-sha256\$/);
     });
 });
 

@@ -122,7 +122,7 @@ describe("issue #10: the SSO configuration's secret and its updates", () => {
     test("the secret changed behind Pulumi's back shows at refresh (masked, the hash output moves) and up puts it back", async () => {
         await res.up(sso(o()));
         const hashBefore = res.state?.clientSecretHash;
-        expect(hashBefore).toMatch(/^scrypt\$/);
+        expect(hashBefore).toMatch(/^hmac-sha256\$/);
         expect(await res.refresh()).toBe("same");
 
         expect((await infisicalApi(ready, o().token).patchSso({ organizationId: o().id, clientSecret: OTHER_SECRET })).status).toBe(200);

@@ -10,7 +10,8 @@ import {
 } from "../../provider/connection";
 import { closeAllAgents } from "../../provider/http/client";
 import { ApiError, ProviderError } from "../../provider/http/errors";
-import { hashSecret, matchesHash, redact, saltOf } from "../../provider/engine/secrets";
+import { randomBytes, scryptSync } from "crypto";
+import { hashSecret, isHashKey, matchesHash, newHashKey, redact } from "../../provider/engine/secrets";
 
 function config(values: Record<string, string>) {
     setStackConfig({ get: (k) => values[k] });
@@ -183,16 +184,29 @@ describe("universal auth", () => {
 });
 
 describe("secrets", () => {
-    test("salted hashes: same value matches, another does not, the salt differs per hash", async () => {
-        const h1 = await hashSecret("client-secret-1");
-        const h2 = await hashSecret("client-secret-1");
-        expect(h1).not.toBe(h2);
+    test("HMAC hashes: the same value under the same key matches, another value or another key does not, the value never shows", async () => {
+        const key = newHashKey();
+        expect(isHashKey(key)).toBe(true);
+        const h1 = hashSecret("client-secret-1", key);
+        expect(h1).toMatch(/^hmac-sha256\$[A-Za-z0-9_-]{43}$/);
         expect(h1).not.toContain("client-secret-1");
-        expect(await matchesHash("client-secret-1", h1)).toBe(true);
-        expect(await matchesHash("client-secret-2", h1)).toBe(false);
-        expect(await matchesHash("client-secret-1", undefined)).toBe(false);
-        expect(await matchesHash("client-secret-1", "plain")).toBe(false);
-        expect(await hashSecret("client-secret-1", saltOf(h1))).toBe(h1);
+        expect(hashSecret("client-secret-1", key)).toBe(h1);
+        expect(hashSecret("client-secret-1", newHashKey())).not.toBe(h1);
+        expect(await matchesHash("client-secret-1", h1, key)).toBe(true);
+        expect(await matchesHash("client-secret-2", h1, key)).toBe(false);
+        // Without the key (what a reader of the plain state has), nothing can be verified.
+        expect(await matchesHash("client-secret-1", h1)).toBe(false);
+        expect(await matchesHash("client-secret-1", h1, newHashKey())).toBe(false);
+        expect(await matchesHash("client-secret-1", undefined, key)).toBe(false);
+        expect(await matchesHash("client-secret-1", "plain", key)).toBe(false);
+    });
+
+    test("the salted scrypt hashes of earlier versions are still verified", async () => {
+        // The 0.1.0 / first 0.2.0 format, made here independently: scrypt N=2^14, r=8, p=1, 32 bytes, 16-byte salt.
+        const salt = randomBytes(16);
+        const legacy = `scrypt$${salt.toString("base64url")}$${scryptSync("client-secret-1", salt, 32, { N: 1 << 14, r: 8, p: 1, maxmem: 64 << 20 }).toString("base64url")}`;
+        expect(await matchesHash("client-secret-1", legacy)).toBe(true);
+        expect(await matchesHash("client-secret-2", legacy)).toBe(false);
     });
 
     test("redact replaces every occurrence, JSON-escaped ones too", () => {

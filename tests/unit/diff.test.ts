@@ -3,8 +3,10 @@
  * now says (news, after check). Nothing may be reported for values the server treats the same; exactly the moved
  * fields otherwise; replaces for the key fields only (a new URL is an update: see the apply tests).
  */
+import { randomBytes, scryptSync } from "crypto";
 import { setStackConfig } from "../../provider/connection";
 import { EngineDiffResult, ResourceEngine } from "../../provider/engine/engine";
+import { outputsFrom } from "../../provider/engine/outputs";
 import { MASK } from "../../provider/engine/secrets";
 import { UNKNOWN } from "../../provider/engine/values";
 import { identityOidcAuth, oidcSsoConfig, unleashOidcSettings } from "../../provider/resources";
@@ -76,7 +78,8 @@ describe("OidcSsoConfig diff", () => {
 
     test("the recorded state: normalized API values, a hash of the secret, the target", () => {
         expect(olds).toMatchObject({ organizationId: "org-1", configId: "cfg-1", issuer: "", allowedEmailDomains: "a.com,b.com", targetUrl: INFISICAL });
-        expect(olds.clientSecretHash).toMatch(/^scrypt\$/);
+        expect(olds.clientSecretHash).toMatch(/^hmac-sha256\$/);
+        expect(typeof olds.hashKey).toBe("string");
         expect(olds.clientSecretHash).not.toContain("sso-client-secret-value");
     });
 
@@ -300,5 +303,55 @@ describe("UnleashOidcSettings diff", () => {
         const moved = await diffOf(unleash, base, noConn);
         expect(moved.diffs).toEqual(["targetUrl"]);
         expect(moved.replaces).toEqual([]);
+    });
+});
+
+// ------------------------------------------------------------------------------------------------ secret hashes
+
+describe("secret hashes across reads, updates and versions", () => {
+    const read = (previous: Props, live: Props) => outputsFrom(sso.model, live, previous, previous, INFISICAL, previous);
+
+    test("a read of the unchanged secret keeps the hash and the key; a changed one gets a new hash under the same key; restoring gives the first hash back", async () => {
+        const created = await recorded(sso, ssoInputs, ssoApi, INFISICAL);
+        const same = await read(created, { ...ssoApi, clientSecret: "sso-client-secret-value" });
+        expect(same.clientSecretHash).toBe(created.clientSecretHash);
+        expect(same.hashKey).toBe(created.hashKey);
+
+        const drifted = await read(same, { ...ssoApi, clientSecret: "changed-outside-pulumi" });
+        expect(drifted.clientSecretHash).not.toBe(created.clientSecretHash);
+        expect(drifted.hashKey).toBe(created.hashKey);
+
+        const restored = await read(drifted, { ...ssoApi, clientSecret: "sso-client-secret-value" });
+        expect(restored.clientSecretHash).toBe(created.clientSecretHash);
+    });
+
+    test("each resource gets its own key: the same secret hashes differently on two resources", async () => {
+        const a = await recorded(sso, ssoInputs, ssoApi, INFISICAL);
+        const b = await recorded(sso, ssoInputs, ssoApi, INFISICAL);
+        expect(a.hashKey).not.toBe(b.hashKey);
+        expect(a.clientSecretHash).not.toBe(b.clientSecretHash);
+    });
+
+    test("a state written by an earlier version (salted scrypt hash, no key) keeps its hash while the secret is unchanged, and previews no change", async () => {
+        const created = await recorded(sso, ssoInputs, ssoApi, INFISICAL);
+        const salt = randomBytes(16);
+        const legacyHash = `scrypt$${salt.toString("base64url")}$${scryptSync("sso-client-secret-value", salt, 32, { N: 1 << 14, r: 8, p: 1, maxmem: 64 << 20 }).toString("base64url")}`;
+        const legacy: Props = { ...created, clientSecretHash: legacyHash };
+        delete legacy.hashKey;
+
+        const same = await read(legacy, { ...ssoApi, clientSecret: "sso-client-secret-value" });
+        expect(same.clientSecretHash).toBe(legacyHash);
+        expect(same.hashKey).toBeUndefined();
+        expect((await diffOf(sso, legacy, ssoInputs)).changes).toBe(false);
+
+        // Without the recorded value (a state that lacks it), the old hash is verified the slow way.
+        const withoutValue: Props = { ...legacy };
+        delete withoutValue.clientSecret;
+        expect((await diffOf(sso, withoutValue, ssoInputs)).diffs).toEqual([]);
+        expect((await diffOf(sso, withoutValue, { ...ssoInputs, clientSecret: "rotated" })).diffs).toEqual(["clientSecret"]);
+
+        const drifted = await read(legacy, { ...ssoApi, clientSecret: "changed-outside-pulumi" });
+        expect(drifted.clientSecretHash).toMatch(/^hmac-sha256\$/);
+        expect(typeof drifted.hashKey).toBe("string");
     });
 });
