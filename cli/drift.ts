@@ -10,9 +10,12 @@ import { HASH_KEY } from "../provider/engine/model";
 import { sameValue } from "../provider/engine/equal";
 import { descriptionOf, isDriftRelevant, pulumiCommandFor, readStack, ResourceRead, StackReadError } from "./stack-read";
 
-/** What happened to a resource since the last `pulumi up`. */
-export type DriftKind = "modified" | "deleted";
-export const DRIFT_KINDS: readonly DriftKind[] = ["modified", "deleted"];
+/**
+ * What happened to a resource since the last `pulumi up`: settings changed, the object is gone, or it was deleted and
+ * made again outside Pulumi (a new server id, e.g. an identity's OIDC auth revoked and re-attached by someone else).
+ */
+export type DriftKind = "modified" | "deleted" | "replaced";
+export const DRIFT_KINDS: readonly DriftKind[] = ["modified", "deleted", "replaced"];
 
 export interface FieldDrift {
     field: string;
@@ -117,6 +120,10 @@ function driftOf(r: ResourceRead): ResourceDrift | undefined {
     if (!r.live) return { ...base, kind: "deleted", fields: [] };
     const desc = descriptionOf(r.type, r.recorded.outputs);
     const fields = fieldDrifts(r.recorded.outputs, r.live, r.diffs, (field) => isDriftRelevant(desc, field, r.recorded.inputs));
+    // A new server id is another object, whatever its settings: said first, with the settings that differ after it.
+    const ids = desc ? Object.keys(desc.fields).filter((field) => desc.fields[field].objectId) : [];
+    const newIds = fieldDrifts(r.recorded.outputs, r.live, undefined, (field) => ids.includes(field) && typeof r.recorded.outputs[field] === "string");
+    if (newIds.length > 0) return { ...base, kind: "replaced", fields: [...newIds, ...fields] };
     return fields.length > 0 ? { ...base, kind: "modified", fields } : undefined;
 }
 
@@ -153,8 +160,9 @@ export function formatHuman(report: DriftReport): string {
         lines.push(`Drift in stack "${report.stack}": ${report.drifted.length} of ${report.checked} resource(s) changed outside Pulumi.`);
         for (const d of report.drifted) {
             lines.push("");
-            lines.push(`  ${d.kind === "deleted" ? "-" : "~"} ${d.name} (${d.type}) ${d.kind}`);
+            lines.push(`  ${d.kind === "deleted" ? "-" : d.kind === "replaced" ? "+-" : "~"} ${d.name} (${d.type}) ${d.kind}`);
             if (d.kind === "deleted") lines.push("      the object no longer exists (or was disabled); `pulumi up --refresh` recreates it");
+            if (d.kind === "replaced") lines.push("      the object was deleted and made again outside Pulumi (a new id); whoever did it may also own it now");
             for (const f of d.fields) {
                 lines.push(`      ${f.field}: ${show(f.desired)} => ${show(f.live)}${f.secret ? " (secret, value hidden)" : ""}`);
             }
@@ -185,6 +193,9 @@ export function formatMarkdown(report: DriftReport): string {
     for (const d of report.drifted) {
         if (d.kind === "deleted") {
             lines.push(`| \`${d.name}\` | \`${d.type}\` | *(deleted)* | | |`);
+        }
+        if (d.kind === "replaced") {
+            lines.push(`| \`${d.name}\` | \`${d.type}\` | *(replaced outside Pulumi: a new id)* | | |`);
         }
         for (const f of d.fields) {
             lines.push(`| \`${d.name}\` | \`${d.type}\` | \`${f.field}\` | ${mdCell(f.desired)} | ${mdCell(f.live)} |`);

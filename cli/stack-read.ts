@@ -80,7 +80,7 @@ const byType = new Map(Object.values(descriptions).map((d) => [`pulumi-nodejs:dy
 /**
  * This package's description of a resource. Dynamic resources registered without a type name have the generic type
  * `pulumi-nodejs:dynamic:Resource`; their serialized provider (`__provider`) then tells the kind, since each
- * forwarder captures its kind's name.
+ * forwarder captures its kind's name (by value) or requires `pulumi-oidc-settings/providers/<Kind>` (by reference).
  */
 export function descriptionOf(type: string, outputs: Record<string, unknown> | undefined): ResourceDescription | undefined {
     const typed = byType.get(type);
@@ -88,7 +88,7 @@ export function descriptionOf(type: string, outputs: Record<string, unknown> | u
     if (!type.startsWith("pulumi-nodejs:dynamic")) return undefined;
     const provider = outputs?.__provider;
     if (typeof provider !== "string") return undefined;
-    return Object.values(descriptions).find((d) => provider.includes(`"${d.kind}"`));
+    return Object.values(descriptions).find((d) => provider.includes(`"${d.kind}"`) || provider.includes(`/providers/${d.kind}"`));
 }
 
 /**

@@ -261,6 +261,41 @@ describeWithEngine("oidc-drift against a deployed stack", () => {
         expect(settings.json.secret).toBe(UNLEASH_SECRET);
     }, 300_000);
 
+    test("an identity auth deleted and attached again outside Pulumi, with the same settings, is reported as replaced (a new id)", async () => {
+        const { infisical } = backend.ready;
+        const route = `${infisical.url}/api/v1/auth/oidc-auth/identities/${infisical.identityIds[0]}`;
+        const before = (await api("GET", route, `Bearer ${infisical.token}`)).json.identityOidcAuth;
+        expect((await api("DELETE", route, `Bearer ${infisical.token}`)).status).toBe(200);
+        // The same settings, as a POST takes them (trusted IPs as CIDR strings; the GET splits them into address and prefix).
+        const settings = Object.fromEntries(
+            ["oidcDiscoveryUrl", "boundIssuer", "boundAudiences", "boundSubject", "boundClaims", "claimMetadataMapping", "jwtCaCert", "accessTokenTTL", "accessTokenMaxTTL", "accessTokenNumUsesLimit"]
+                .filter((field) => before[field] !== undefined && before[field] !== null)
+                .map((field) => [field, before[field]]),
+        );
+        settings.accessTokenTrustedIps = before.accessTokenTrustedIps.map((ip: { ipAddress: string; prefix?: number }) => ({
+            ipAddress: ip.prefix === undefined ? ip.ipAddress : `${ip.ipAddress}/${ip.prefix}`,
+        }));
+        const again = await api("POST", route, `Bearer ${infisical.token}`, settings);
+        expect({ status: again.status, body: again.status === 200 ? "" : again.json }).toEqual({ status: 200, body: "" });
+        const newId: string = again.json.identityOidcAuth.id;
+        expect(newId).not.toBe(before.id);
+
+        const json = await drift(["--stack", "drift", "--json", "--quiet"]);
+        expect(json.code).toBe(2);
+        const report = JSON.parse(json.stdout);
+        expect(report.drifted).toEqual([
+            expect.objectContaining({ name: "ci-identity", kind: "replaced", fields: [{ field: "identityOidcAuthId", desired: before.id, live: newId, secret: false }] }),
+        ]);
+        // Only the kinds chosen fail the run.
+        expect((await drift(["--stack", "drift", "--fail-on", "modified,deleted", "--quiet"])).code).toBe(0);
+        const human = await drift(["--stack", "drift", "--quiet"]);
+        expect(human.stdout).toContain("ci-identity (pulumi-nodejs:dynamic/infisical:IdentityOidcAuth) replaced");
+        expect(human.stdout).toContain("deleted and made again outside Pulumi");
+        // A refresh records the new id; then there is nothing to report.
+        expect((await shell("pulumi refresh --yes --stack drift", t.workDir)).code).toBe(0);
+        expect((await drift(["--stack", "drift", "--quiet"])).code).toBe(0);
+    }, 300_000);
+
     test("no Pulumi CLI on PATH: both CLIs say so and how to install it, without a stack trace", async () => {
         for (const cli of [cliPath, auditPath]) {
             const res = await runCli(cli, ["--stack", "drift"], { PATH: path.join(t.stateDir, "empty-bin") });
