@@ -77,3 +77,37 @@ export function requireRevokePermission(state: Readonly<State>, actor: Infisical
     if (!org) throw inf.notFound(`Failed to find organization with ID ${identity.orgId}`);
     requireRevokeAuthBoundary(org, actor.permissions, rulesOf(org, identity.role), what);
 }
+
+/** Where each auth method keeps its records, and how the services word it. */
+export interface AuthMethodStore {
+    /** The identity's authMethods entry ("oidc-auth", "kubernetes-auth", "aws-auth"). */
+    method: string;
+    list: "identityOidcAuths" | "identityKubernetesAuths" | "identityAwsAuths";
+    /** The revoke's wording: "oidc auth", "kubernetes auth", "aws auth". */
+    what: string;
+    /** The 400 when the identity does not have the method. */
+    missing: string;
+    /** The 404 of the identity lookup, when the service words it its own way. */
+    identityNotFound?: string;
+}
+
+/**
+ * A revoke, as every identity-*-auth service does it: the identity in the caller's organization, the method present
+ * (400 otherwise), the permission and privilege-boundary checks, then in one write: the record removed, the method
+ * taken off the identity, and the access tokens issued through it revoked. Returns the removed record.
+ */
+export async function revokeAuthMethod<R>(ctx: Context, actor: InfisicalActor, identityId: string, m: AuthMethodStore): Promise<R> {
+    const identity = identityOf(ctx.store.state, actor, identityId, m.identityNotFound);
+    if (!identity.authMethods.includes(m.method)) throw inf.badRequest(m.missing);
+    requireRevokePermission(ctx.store.state, actor, identity, m.what);
+    return ctx.store.update((draft) => {
+        const current = identityOf(draft, actor, identityId, m.identityNotFound);
+        const records = draft.infisical[m.list] as Array<{ identityId: string }>;
+        const i = records.findIndex((a) => a.identityId === identityId);
+        if (i < 0 || !current.authMethods.includes(m.method)) throw inf.badRequest(m.missing);
+        const [removed] = records.splice(i, 1);
+        current.authMethods = current.authMethods.filter((x) => x !== m.method);
+        draft.infisical.accessTokens = draft.infisical.accessTokens.filter((t) => !(t.identityId === identityId && t.authMethod === m.method));
+        return removed as R;
+    });
+}

@@ -41,7 +41,7 @@ import {
     paramsSchema,
     planOf,
     reformatTrustedIps,
-    requireRevokePermission,
+    revokeAuthMethod,
     trustedIps,
     ttl,
     TTL_REFINE_MESSAGE,
@@ -288,19 +288,7 @@ export function registerIdentityAwsAuthRoutes(app: FastifyInstance, ctx: Context
 
     app.delete(path, { onRequest }, async (req) => {
         const { identityId } = parse(paramsSchema, req.params);
-        const actor = req.infisicalActor!;
-        const identity = identityOf(ctx.store.state, actor, identityId);
-        if (!identity.authMethods.includes(AWS_AUTH)) throw inf.badRequest("The identity does not have aws auth");
-        requireRevokePermission(ctx.store.state, actor, identity, "aws auth");
-        const rec = await ctx.store.update((draft) => {
-            const current = identityOf(draft, actor, identityId);
-            const i = draft.infisical.identityAwsAuths.findIndex((a) => a.identityId === identityId);
-            if (i < 0 || !current.authMethods.includes(AWS_AUTH)) throw inf.badRequest("The identity does not have aws auth");
-            const [removed] = draft.infisical.identityAwsAuths.splice(i, 1);
-            current.authMethods = current.authMethods.filter((m) => m !== AWS_AUTH);
-            draft.infisical.accessTokens = draft.infisical.accessTokens.filter((t) => !(t.identityId === identityId && t.authMethod === AWS_AUTH));
-            return removed as IdentityAwsAuthRecord;
-        });
+        const rec = await revokeAuthMethod<IdentityAwsAuthRecord>(ctx, req.infisicalActor!, identityId, { method: AWS_AUTH, list: "identityAwsAuths", what: "aws auth", missing: "The identity does not have aws auth" });
         return { identityAwsAuth: view(rec) };
     });
 

@@ -42,7 +42,7 @@ import {
     paramsSchema,
     planOf,
     reformatTrustedIps,
-    requireRevokePermission,
+    revokeAuthMethod,
     trustedIps,
     ttl,
     TTL_REFINE_MESSAGE,
@@ -362,19 +362,7 @@ export function registerIdentityKubernetesAuthRoutes(app: FastifyInstance, ctx: 
 
     app.delete(path, { onRequest }, async (req) => {
         const { identityId } = parse(paramsSchema, req.params);
-        const actor = req.infisicalActor!;
-        const identity = identityOf(ctx.store.state, actor, identityId);
-        if (!identity.authMethods.includes(KUBERNETES_AUTH)) throw inf.badRequest("The identity does not have kubernetes auth");
-        requireRevokePermission(ctx.store.state, actor, identity, "kubernetes auth");
-        const rec = await ctx.store.update((draft) => {
-            const current = identityOf(draft, actor, identityId);
-            const i = draft.infisical.identityKubernetesAuths.findIndex((a) => a.identityId === identityId);
-            if (i < 0 || !current.authMethods.includes(KUBERNETES_AUTH)) throw inf.badRequest("The identity does not have kubernetes auth");
-            const [removed] = draft.infisical.identityKubernetesAuths.splice(i, 1);
-            current.authMethods = current.authMethods.filter((m) => m !== KUBERNETES_AUTH);
-            draft.infisical.accessTokens = draft.infisical.accessTokens.filter((t) => !(t.identityId === identityId && t.authMethod === KUBERNETES_AUTH));
-            return removed as IdentityKubernetesAuthRecord;
-        });
+        const rec = await revokeAuthMethod<IdentityKubernetesAuthRecord>(ctx, req.infisicalActor!, identityId, { method: KUBERNETES_AUTH, list: "identityKubernetesAuths", what: "kubernetes auth", missing: "The identity does not have kubernetes auth" });
         return { identityKubernetesAuth: view(rec) };
     });
 

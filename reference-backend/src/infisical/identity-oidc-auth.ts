@@ -40,7 +40,7 @@ import {
     paramsSchema,
     planOf,
     reformatTrustedIps,
-    requireRevokePermission,
+    revokeAuthMethod,
     trustedIps,
     ttl,
     TTL_REFINE_MESSAGE,
@@ -254,20 +254,7 @@ export function registerIdentityOidcAuthRoutes(app: FastifyInstance, ctx: Contex
 
     app.delete(path, { onRequest }, async (req) => {
         const { identityId } = parse(paramsSchema, req.params);
-        const actor = req.infisicalActor!;
-        const identity = identityOf(ctx.store.state, actor, identityId, "Failed to find identity");
-        if (!identity.authMethods.includes(OIDC_AUTH)) throw inf.badRequest("The identity does not have OIDC auth");
-        requireRevokePermission(ctx.store.state, actor, identity, "oidc auth");
-
-        const rec = await ctx.store.update((draft) => {
-            const current = identityOf(draft, actor, identityId, "Failed to find identity");
-            const i = draft.infisical.identityOidcAuths.findIndex((a) => a.identityId === identityId);
-            if (i < 0 || !current.authMethods.includes(OIDC_AUTH)) throw inf.badRequest("The identity does not have OIDC auth");
-            const [removed] = draft.infisical.identityOidcAuths.splice(i, 1);
-            current.authMethods = current.authMethods.filter((m) => m !== OIDC_AUTH);
-            draft.infisical.accessTokens = draft.infisical.accessTokens.filter((t) => !(t.identityId === identityId && t.authMethod === OIDC_AUTH));
-            return removed as IdentityOidcAuthRecord;
-        });
+        const rec = await revokeAuthMethod<IdentityOidcAuthRecord>(ctx, req.infisicalActor!, identityId, { method: OIDC_AUTH, list: "identityOidcAuths", what: "oidc auth", missing: "The identity does not have OIDC auth", identityNotFound: "Failed to find identity" });
         return { identityOidcAuth: view(rec) };
     });
 }
