@@ -117,7 +117,8 @@ function stateParts(resources: Array<Record<string, unknown>>): Record<string, n
 
 // ---------------------------------------------------------------------------------------------------- one run
 
-async function deployRun(n: number, variant: Variant, run: number, result: SizeResult, beforeDestroy?: (bs: BenchStack) => Promise<void>): Promise<void> {
+/** `ops`: the operations measured; up and destroy always run (a larger size may skip the others to bound the run). */
+async function deployRun(n: number, variant: Variant, run: number, result: SizeResult, ops: readonly Op[], beforeDestroy?: (bs: BenchStack) => Promise<void>): Promise<void> {
     const bs = await benchStack(n, variant, `bench-${variant}-${n}-${run}`);
     try {
         const measure = async (op: Op, fn: () => Promise<unknown>) => {
@@ -139,10 +140,12 @@ async function deployRun(n: number, variant: Variant, run: number, result: SizeR
             result.stateBytesPerResource = Buffer.byteLength(JSON.stringify(deployment)) / Math.max(dynamic.length, 1);
             result.stateParts = stateParts(dynamic as Array<Record<string, unknown>>);
         }
-        await measure("preview", () => bs.stack.preview({ color: "never" }));
-        await measure("refresh", () => bs.stack.refresh({ color: "never" }));
-        await bs.stack.setConfig("bench:generation", { value: "1" });
-        await measure("update", () => bs.stack.up({ color: "never" }));
+        if (ops.includes("preview")) await measure("preview", () => bs.stack.preview({ color: "never" }));
+        if (ops.includes("refresh")) await measure("refresh", () => bs.stack.refresh({ color: "never" }));
+        if (ops.includes("update")) {
+            await bs.stack.setConfig("bench:generation", { value: "1" });
+            await measure("update", () => bs.stack.up({ color: "never" }));
+        }
         if (beforeDestroy) await beforeDestroy(bs);
         await measure("destroy", () => bs.stack.destroy({ color: "never" }));
     } finally {
@@ -272,7 +275,7 @@ function report(results: SizeResult[], drift: Drift | undefined, meta: Record<st
     lines.push("", "| target | met | measured |", "|---|---|---|");
     for (const [name, met, measured] of targets) lines.push(`| ${name} | ${met ? "yes" : "no"} | ${measured} |`);
 
-    for (const name of ["profile.md", "profile-before.md"]) {
+    for (const name of ["findings.md", "profile.md", "profile-before.md"]) {
         const profile = path.join(repoRoot, "bench", name);
         if (fs.existsSync(profile)) lines.push("", fs.readFileSync(profile, "utf8").trim());
     }
@@ -288,10 +291,12 @@ async function main() {
         .option("--runs <n>", "runs per size and variant (median, min, max)", "3")
         .option("--drift-runs <n>", "runs of the drift comparison", "3")
         .option("--no-noop", "skip the no-op provider (e.g. for a large size)")
+        .option("--ops <list>", "operations measured besides up and destroy (preview,refresh,update)", "preview,refresh,update")
         .option("--package <tarball>", "measure this package tarball (e.g. an earlier version) instead of `npm pack` of the repository")
         .option("--out <dir>", "where results.json and results.md go", path.join(repoRoot, "bench"))
         .parse(process.argv)
-        .opts<{ sizes: string; runs: string; driftRuns: string; noop: boolean; package?: string; out: string }>();
+        .opts<{ sizes: string; runs: string; driftRuns: string; noop: boolean; ops: string; package?: string; out: string }>();
+    const ops = OPS.filter((op) => op === "up" || op === "destroy" || opts.ops.split(",").includes(op));
     const sizes = opts.sizes.split(",").map(Number).filter((x) => x > 0);
     const runs = Number(opts.runs);
     if (!fs.existsSync(path.join(engineBin, "pulumi"))) throw new Error(`the Pulumi engine is missing in ${engineBin}: run npm run install-engine`);
@@ -327,7 +332,7 @@ async function main() {
             for (const variant of variants) {
                 process.stderr.write(`[bench] N=${n} run ${run + 1}/${runs} ${variant}...\n`);
                 const last = variant === "real" && n === sizes[sizes.length - 1] && run === runs - 1 && Number(opts.driftRuns) > 0;
-                await deployRun(n, variant, run, result, last ? async (bs) => {
+                await deployRun(n, variant, run, result, ops, last ? async (bs) => {
                     process.stderr.write(`[bench] drift check vs preview --refresh on N=${n}...\n`);
                     drift = { n, ...(await driftComparison(bs, Number(opts.driftRuns))) };
                 } : undefined);
