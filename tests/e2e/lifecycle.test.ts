@@ -2,6 +2,8 @@
  * The whole lifecycle under the real Pulumi engine: the test program (tests/e2e/program) imports the package the
  * way a user's infra repo does, and talks to the reference backend started here, over real HTTP.
  */
+import { createHash, createHmac } from "crypto";
+import * as fs from "fs";
 import * as path from "path";
 import { EngineEvent } from "@pulumi/pulumi/automation";
 import { startBackend } from "../../reference-backend/src";
@@ -200,6 +202,32 @@ describeWithEngine("end to end under the real engine", () => {
             .map((r: any) => r.inputs.__provider as string);
         expect(providers.length).toBeGreaterThanOrEqual(3);
         for (const p of providers) expect(Buffer.byteLength(p)).toBeLessThan(2560); // the floor: see serialization.test.ts
+    });
+
+    test("6b. a secret's hash is keyed: the key is stored encrypted, and without it the plain hash checks no guess", async () => {
+        // The state file as it lies on the backend (what a reader of a backup sees), not an export.
+        const stacks = path.join(t.stateDir, "backend", ".pulumi", "stacks");
+        const file = (fs.readdirSync(stacks, { recursive: true }) as string[]).map((f) => path.join(stacks, f)).find((f) => f.endsWith(".json") && fs.statSync(f).isFile());
+        const onDisk = JSON.parse(fs.readFileSync(file!, "utf8")).checkpoint.latest.resources as Array<{ type: string; outputs?: Record<string, any> }>;
+        const withHashes = onDisk.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic") && (r.outputs?.clientSecretHash || r.outputs?.secretHash));
+        expect(withHashes.length).toBeGreaterThanOrEqual(2);
+        const plainKeys = ((await t.stack.exportStack()).deployment.resources as Array<{ urn: string; outputs?: Record<string, any> }>)
+            .map((r) => r.outputs?.hashKey?.plaintext ?? r.outputs?.hashKey)
+            .filter((k): k is string => typeof k === "string")
+            .map((k) => (k.startsWith('"') ? JSON.parse(k) : k));
+        for (const r of withHashes) {
+            const hash: string = r.outputs!.clientSecretHash ?? r.outputs!.secretHash;
+            expect(hash).toMatch(/^hmac-sha256\$[A-Za-z0-9_-]{43}$/);
+            expect(r.outputs!.hashKey).toEqual(expect.objectContaining({ "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", ciphertext: expect.any(String) }));
+        }
+        const raw = fs.readFileSync(file!, "utf8");
+        expect(plainKeys.length).toBeGreaterThanOrEqual(2);
+        for (const key of plainKeys) expect(raw).not.toContain(key);
+        // The hash is the value's HMAC under that key: with the key the value checks, a guess without it cannot.
+        const sso = onDisk.find((r) => r.outputs?.clientSecretHash)!;
+        const mac = (key: string, value: string) => "hmac-sha256$" + createHmac("sha256", Buffer.from(key, "base64url")).update(value).digest("base64url");
+        expect(plainKeys.some((key) => mac(key, SSO_SECRET_2) === sso.outputs!.clientSecretHash || mac(key, SSO_SECRET_1) === sso.outputs!.clientSecretHash)).toBe(true);
+        expect(createHash("sha256").update(SSO_SECRET_2).digest("base64url")).not.toBe(sso.outputs!.clientSecretHash.split("$")[1]);
     });
 
     test("7. invalid input fails at preview naming the field; an API error surfaces with status and message", async () => {
