@@ -17,7 +17,7 @@ import * as os from "os";
 import * as path from "path";
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { startBackend } from "../reference-backend/src";
-import { engineBin, passphrase, repoRoot } from "../tests/e2e/harness";
+import { engineBin, localBackendEnv, passphrase, repoRoot } from "../tests/e2e/harness";
 
 export type Backend = Awaited<ReturnType<typeof startBackend>>;
 export type Variant = "real" | "noop";
@@ -76,17 +76,7 @@ async function newBenchStack(name: string): Promise<{ stack: Stack; workDir: str
     fs.mkdirSync(workDir, { recursive: true });
     for (const file of ["Pulumi.yaml", "index.ts", "tsconfig.json"]) fs.copyFileSync(path.join(repoRoot, "bench", "program", file), path.join(workDir, file));
     const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "oidc-bench-state-"));
-    const env: Record<string, string> = {
-        PATH: `${engineBin}${path.delimiter}${path.join(repoRoot, "node_modules", ".bin")}${path.delimiter}${process.env.PATH ?? ""}`,
-        PULUMI_HOME: path.join(stateDir, "home"),
-        PULUMI_BACKEND_URL: `file://${path.join(stateDir, "backend")}`,
-        PULUMI_CONFIG_PASSPHRASE: passphrase,
-        PULUMI_SKIP_UPDATE_CHECK: "true",
-        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-        PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
-        PULUMI_NODEJS_TRANSPILE_ONLY: "true", // the same for both variants
-    };
-    fs.mkdirSync(path.join(stateDir, "backend"), { recursive: true });
+    const env: Record<string, string> = { ...localBackendEnv(stateDir, passphrase), PULUMI_NODEJS_TRANSPILE_ONLY: "true" /* the same for both variants */ };
     const pulumiCommand = await PulumiCommand.get({ root: path.dirname(engineBin), skipVersionCheck: true });
     const workspace = await LocalWorkspace.create({ workDir, envVars: env, pulumiCommand, pulumiHome: env.PULUMI_HOME });
     const stack = await Stack.create(name, workspace);

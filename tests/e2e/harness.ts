@@ -61,6 +61,23 @@ export interface TestStack {
     cleanup(): Promise<void>;
 }
 
+/**
+ * The environment of a Pulumi run on its own file backend and PULUMI_HOME under `stateDir` (created here), with the
+ * engine built by scripts/install-engine.sh first on PATH and nothing fetched from the network.
+ */
+export function localBackendEnv(stateDir: string, passphrase: string): Record<string, string> {
+    fs.mkdirSync(path.join(stateDir, "backend"), { recursive: true });
+    return {
+        PATH: `${engineBin}${path.delimiter}${path.join(repoRoot, "node_modules", ".bin")}${path.delimiter}${process.env.PATH ?? ""}`,
+        PULUMI_HOME: path.join(stateDir, "home"),
+        PULUMI_BACKEND_URL: `file://${path.join(stateDir, "backend")}`,
+        PULUMI_CONFIG_PASSPHRASE: passphrase,
+        PULUMI_SKIP_UPDATE_CHECK: "true",
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+        PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
+    };
+}
+
 /** A fresh stack of the program in `programDir` (its files are copied), with its own file backend and PULUMI_HOME. */
 export async function newStack(programDir: string, stackName = "e2e"): Promise<TestStack> {
     const workDir = path.join(repoRoot, "tests", "e2e", ".work", randomUUID().slice(0, 8));
@@ -73,16 +90,7 @@ export async function newStack(programDir: string, stackName = "e2e"): Promise<T
         fs.copyFileSync(path.join(programDir, file), path.join(workDir, file));
     }
     const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "oidc-e2e-state-"));
-    const env: Record<string, string> = {
-        PATH: `${engineBin}${path.delimiter}${path.join(repoRoot, "node_modules", ".bin")}${path.delimiter}${process.env.PATH ?? ""}`,
-        PULUMI_HOME: path.join(stateDir, "home"),
-        PULUMI_BACKEND_URL: `file://${path.join(stateDir, "backend")}`,
-        PULUMI_CONFIG_PASSPHRASE: passphrase,
-        PULUMI_SKIP_UPDATE_CHECK: "true",
-        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-        PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
-    };
-    fs.mkdirSync(path.join(stateDir, "backend"), { recursive: true });
+    const env = localBackendEnv(stateDir, passphrase);
     const pulumiCommand = await PulumiCommand.get({ root: path.dirname(engineBin), skipVersionCheck: true });
     const workspace = await LocalWorkspace.create({ workDir, envVars: env, pulumiCommand, pulumiHome: env.PULUMI_HOME });
     const stack = await Stack.create(stackName, workspace);
