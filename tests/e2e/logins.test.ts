@@ -169,12 +169,13 @@ describeWithEngine("logins in pipelines (real engine)", () => {
                 "infisical:host": { value: infisical.url },
                 "infisical:token": { value: forged, secret: true },
                 "unleash:url": { value: unleash.url },
-                "unleash:apiToken": { value: "*:*.wrong-admin-token-value-1111", secret: true },
+                "unleash:apiToken": { value: unleash.adminToken, secret: true },
                 "e2e:withUnleash": { value: "true" },
             },
             { NODE_EXTRA_CA_CERTS: caFile },
         );
-        // The engine stops at the first failed check: the Infisical credential is said first, then the Unleash one.
+        // The engine checks resources in parallel and stops at the first failed check, so one credential is wrong at a
+        // time: the Infisical token, then the universal-auth secret, then the Unleash token.
         const badToken = await run(t, ["preview"]);
         expect(badToken.status).not.toBe(0);
         expect(badToken.stdout + badToken.stderr).toContain("POST /api/v1/auth/checkAuth returned 403 Forbidden: invalid signature");
@@ -188,7 +189,10 @@ describeWithEngine("logins in pipelines (real engine)", () => {
         const bad = await run(t, ["preview"]);
         expect(bad.status).not.toBe(0);
         expect(bad.stdout + bad.stderr).toContain("universal auth login was refused: check the client id and secret (from stack config infisical:clientSecret)");
-        await t.stack.setAllConfig({ "infisical:clientSecret": { value: infisical.universalAuth.clientSecret, secret: true } });
+        await t.stack.setAllConfig({
+            "infisical:clientSecret": { value: infisical.universalAuth.clientSecret, secret: true },
+            "unleash:apiToken": { value: "*:*.wrong-admin-token-value-1111", secret: true },
+        });
         const badUnleash = await run(t, ["preview"]);
         expect(badUnleash.status).not.toBe(0);
         expect(badUnleash.stdout + badUnleash.stderr).toContain("GET /unleash/0/api/admin/auth/oidc/settings returned 401 Unauthorized: You must log in to use Unleash.");
