@@ -34,6 +34,22 @@ const examples = fs.readdirSync(examplesDir, { withFileTypes: true }).filter((e)
 const EXAMPLE_PACKAGES = ["@pulumi/docker"].map((name) => `${name}@${JSON.parse(fs.readFileSync(path.join(examplesDir, "reference-backend-docker", "package.json"), "utf8")).dependencies[name]}`);
 const SSO_SECRET = "install-sso-client-secret-31c9";
 const UNLEASH_SECRET = "install-unleash-secret-8d4e";
+
+/** The user project's stack config against a started reference backend: [key, value, secret]. */
+function stackConfig({ infisical, unleash, issuer }: Backend["ready"]): [string, string, boolean][] {
+    return [
+        ["infisical:host", infisical.url, false],
+        ["infisical:clientId", infisical.universalAuth.clientId, true],
+        ["infisical:clientSecret", infisical.universalAuth.clientSecret, true],
+        ["unleash:url", unleash.url, false],
+        ["unleash:apiToken", unleash.adminToken, true],
+        ["my-infra:issuerUrl", issuer.url, false],
+        ["my-infra:organizationId", infisical.organizationId, false],
+        ["my-infra:identityId", infisical.identityIds[0], false],
+        ["my-infra:ssoClientSecret", SSO_SECRET, true],
+        ["my-infra:unleashSecret", UNLEASH_SECRET, true],
+    ];
+}
 const STACK = "dev";
 const PASSPHRASE = "install-test-passphrase";
 
@@ -193,21 +209,8 @@ describeWithEngine("the package installed as users install it", () => {
                 PULUMI_SKIP_UPDATE_CHECK: "true",
                 PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
             };
-            const { infisical, unleash, issuer } = backend.ready;
             await pulumi(["stack", "init"]);
-            const config: [string, string, boolean][] = [
-                ["infisical:host", infisical.url, false],
-                ["infisical:clientId", infisical.universalAuth.clientId, true],
-                ["infisical:clientSecret", infisical.universalAuth.clientSecret, true],
-                ["unleash:url", unleash.url, false],
-                ["unleash:apiToken", unleash.adminToken, true],
-                ["my-infra:issuerUrl", issuer.url, false],
-                ["my-infra:organizationId", infisical.organizationId, false],
-                ["my-infra:identityId", infisical.identityIds[0], false],
-                ["my-infra:ssoClientSecret", SSO_SECRET, true],
-                ["my-infra:unleashSecret", UNLEASH_SECRET, true],
-            ];
-            for (const [key, value, secret] of config) await pulumi(["config", "set", ...(secret ? ["--secret"] : []), key, value]);
+            for (const [key, value, secret] of stackConfig(backend.ready)) await pulumi(["config", "set", ...(secret ? ["--secret"] : []), key, value]);
         }, 600_000);
 
         afterAll(async () => {
@@ -368,21 +371,8 @@ describeWithEngine("the package installed as users install it", () => {
             const old = await run("node", [path.join(project, "node_modules", "typescript", "bin", "tsc"), "-p", template2025, "--noEmit"], project, baseEnv, 300_000);
             expect({ code: old.code, errors: old.stdout + old.stderr }).toEqual({ code: 0, errors: "" });
             fs.rmSync(template2025);
-            const { infisical, unleash, issuer } = backend.ready;
             await pulumi(["stack", "init"]);
-            const config: [string, string, boolean][] = [
-                ["infisical:host", infisical.url, false],
-                ["infisical:clientId", infisical.universalAuth.clientId, true],
-                ["infisical:clientSecret", infisical.universalAuth.clientSecret, true],
-                ["unleash:url", unleash.url, false],
-                ["unleash:apiToken", unleash.adminToken, true],
-                ["my-infra:issuerUrl", issuer.url, false],
-                ["my-infra:organizationId", infisical.organizationId, false],
-                ["my-infra:identityId", infisical.identityIds[0], false],
-                ["my-infra:ssoClientSecret", SSO_SECRET, true],
-                ["my-infra:unleashSecret", UNLEASH_SECRET, true],
-            ];
-            for (const [key, value, secret] of config) await pulumi(["config", "set", ...(secret ? ["--secret"] : []), key, value]);
+            for (const [key, value, secret] of stackConfig(backend.ready)) await pulumi(["config", "set", ...(secret ? ["--secret"] : []), key, value]);
             const preview = JSON.parse((await pulumi(["preview", "--json"])).stdout);
             expect(preview.changeSummary).toEqual({ create: 4 });
         }, 600_000);
